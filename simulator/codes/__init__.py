@@ -1,0 +1,11 @@
+"""Codes built from an assumed distribution q alone: symbol codes and the arithmetic coder."""
+
+from .block import MAX_BLOCK_ALPHABET, BlockHuffmanCode
+from .huffman import HuffmanCode, huffman_lengths
+from .prefix import PrefixCode
+from .shannon import ShannonCode, shannon_lengths
+
+__all__ = [
+    "BlockHuffmanCode", "HuffmanCode", "MAX_BLOCK_ALPHABET", "PrefixCode", "ShannonCode",
+    "huffman_lengths", "shannon_lengths",
+]

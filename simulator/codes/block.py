@@ -1,0 +1,157 @@
+"""Block (extended) Huffman codes: Huffman over k-tuples, built from q^k.
+
+A k-tuple (x_1, ..., x_k) is the symbol sum_j x_j K^(k-j) of the extended alphabet.
+Its weight q(x_1)...q(x_k) is multiplied in ascending order of the symbols, so every
+permutation of a tuple gets the bit-identical weight: ties that exist in q^k stay ties,
+and the Huffman tie rule (see ``huffman``) decides them, not rounding.
+
+A message whose length n is not a multiple of k ends in a partial block of r = n mod k
+symbols. It is coded with the ordinary (k = 1) Huffman code of q, symbol by symbol,
+and those bits are counted in the message like every other bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from bitarray import bitarray
+
+from .._validate import XentsimError, check_int, check_pmf
+from .huffman import HuffmanCode
+from .prefix import PrefixCode, _as_bits, _as_symbols, padded_bytes
+
+#: Largest extended alphabet (number of k-tuples, K^k) a block code may be built on.
+MAX_BLOCK_ALPHABET = 1 << 20
+
+
+def tuple_probabilities(q: np.ndarray, k: int) -> np.ndarray:
+    """q^k over all K^k tuples in base-K order, each product taken in ascending symbol order."""
+    K = q.size
+    idx = np.arange(K**k, dtype=np.int64)
+    digits = np.empty((K**k, k), dtype=np.int64)
+    for j in range(k - 1, -1, -1):
+        digits[:, j] = idx % K
+        idx //= K
+    digits.sort(axis=1)
+    w = q[digits[:, 0]].copy()
+    for j in range(1, k):
+        w *= q[digits[:, j]]
+    return w
+
+
+class BlockHuffmanCode:
+    """Huffman code over k-tuples built from q^k, plus the k = 1 code for a partial block.
+
+    Examples
+    --------
+    >>> code = BlockHuffmanCode([0.9, 0.1], k=2)
+    >>> code.block.lengths.tolist()
+    [1, 2, 3, 3]
+    """
+
+    def __init__(self, q, k: int):
+        q = check_pmf(q, "q")
+        k = check_int(k, "block size k", minimum=1)
+        size = q.size**k
+        if size > MAX_BLOCK_ALPHABET:
+            raise XentsimError(
+                f"block size k={k} on K={q.size} symbols gives {size} tuples, above the "
+                f"limit of {MAX_BLOCK_ALPHABET} (2^20): use a smaller k"
+            )
+        self.name = "block-huffman"
+        self.k = k
+        self.n_symbols = q.size
+        w = tuple_probabilities(q, k)
+        # q^k can underflow to 0 for a tuple of tiny probabilities: such a tuple would
+        # get no codeword although every symbol in it has one. Refuse rather than lose it.
+        if ((w == 0) & (tuple_probabilities((q > 0).astype(float), k) > 0)).any():
+            raise XentsimError(
+                f"q^k underflows to 0 for some tuple at k={k}: q is too small for this block size"
+            )
+        self.block = HuffmanCode(w / w.sum() if abs(w.sum() - 1) > 1e-12 else w)
+        self.single = HuffmanCode(q)
+        self._powers = q.size ** np.arange(k - 1, -1, -1, dtype=np.int64)
+
+    symbols_per_codeword = property(lambda self: self.k)
+
+    @property
+    def kraft_sum(self) -> float:
+        return self.block.kraft_sum
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Codeword lengths of the k-tuples (base-K order)."""
+        return self.block.lengths
+
+    def _check_p(self, p) -> np.ndarray:
+        p = check_pmf(p, "p")
+        if p.size != self.n_symbols:
+            raise XentsimError(f"p has {p.size} symbols but the code has {self.n_symbols}")
+        return p
+
+    def expected_length(self, p) -> float:
+        """E[l_k] in bits per block under p^k, exactly (inf if p can emit an uncodable tuple)."""
+        p = self._check_p(p)
+        w = tuple_probabilities(p, self.k)
+        if (w[~self.block.encodable] > 0).any():
+            return math.inf
+        return float(np.dot(w, self.block.lengths))
+
+    def length_variance(self, p) -> float:
+        mean = self.expected_length(p)
+        if math.isinf(mean):
+            return math.inf
+        w = tuple_probabilities(self._check_p(p), self.k)
+        return float(np.dot(w, (self.block.lengths - mean) ** 2))
+
+    def expected_bits_per_symbol(self, p) -> float:
+        """E[l_k] / k: bits per symbol of a message made of whole blocks."""
+        return self.expected_length(p) / self.k
+
+    def expected_message_bits(self, p, n: int) -> float:
+        """Exact expected bits of an n-symbol message: whole blocks plus the partial one."""
+        nb, r = divmod(n, self.k)
+        tail = self.single.expected_length(p) if r else 0.0
+        return nb * self.expected_length(p) + r * tail
+
+    def _split(self, symbols: np.ndarray):
+        nb = symbols.size // self.k
+        whole = symbols[: nb * self.k].reshape(nb, self.k).astype(np.int64)
+        if whole.size and whole.max() >= self.n_symbols:
+            i = int(np.argmax(symbols >= self.n_symbols))
+            raise XentsimError(
+                f"symbols[{i}] is {symbols[i]}, outside the alphabet 0..{self.n_symbols - 1}"
+            )
+        return whole @ self._powers, symbols[nb * self.k :]
+
+    def symbol_lengths(self, symbols) -> np.ndarray:
+        """Length of each block's codeword (one entry per whole block)."""
+        tuples, _ = self._split(_as_symbols(symbols))
+        return self.block.lengths[tuples]
+
+    def encode(self, symbols) -> bitarray:
+        symbols = _as_symbols(symbols)
+        tuples, tail = self._split(symbols)
+        bits = self.block.encode(tuples)
+        if tail.size:
+            bits += self.single.encode(tail)
+        return bits
+
+    def decode(self, bits: bitarray, n_symbols: int) -> np.ndarray:
+        bits = _as_bits(bits)
+        n = check_int(n_symbols, "n_symbols", minimum=0)
+        nb, r = divmod(n, self.k)
+        buf = padded_bytes(bits)
+        tuples, pos = self.block._decode_at(buf, len(bits), 0, nb)
+        digits = (tuples.astype(np.int64)[:, None] // self._powers) % self.n_symbols
+        tail, pos = self.single._decode_at(buf, len(bits), pos, r)
+        if pos != len(bits):
+            raise XentsimError(f"{len(bits) - pos} bits are left over after decoding {n} symbols")
+        out = np.empty(n, dtype=tail.dtype)
+        out[: nb * self.k] = digits.reshape(-1)
+        out[nb * self.k :] = tail
+        return out
+
+    def __repr__(self) -> str:
+        return f"<BlockHuffmanCode k={self.k}: K={self.n_symbols}, {self.n_symbols**self.k} tuples>"

@@ -1,0 +1,240 @@
+"""Validated pmfs on symbols 0..K-1, the families users reach for, and sampling.
+
+This module is the only consumer of random numbers in xentsim: every function that
+draws takes an explicit ``numpy.random.Generator``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from ._validate import XentsimError, check_int, check_pmf, check_rng
+
+#: Largest alphabet accepted by the constructors (and well beyond the 2^20 promised).
+MAX_SYMBOLS = 1 << 26
+
+
+@dataclass(frozen=True, eq=False)
+class Pmf:
+    """A validated probability mass function on the symbols 0..K-1.
+
+    ``Pmf(values)`` rejects anything that is not a pmf (see ``check_pmf``) unless
+    ``normalize=True`` is passed, the explicit opt-in to rescaling. The probabilities
+    are a read-only float64 array, ``probs``; a ``Pmf`` works wherever an array does.
+    """
+
+    probs: np.ndarray
+    name: str = field(default="p", compare=False)
+
+    def __init__(self, values, name: str = "p", *, normalize: bool = False):
+        object.__setattr__(self, "probs", check_pmf(values, name, normalize=normalize))
+        object.__setattr__(self, "name", name)
+
+    @property
+    def n_symbols(self) -> int:
+        return int(self.probs.size)
+
+    @property
+    def support(self) -> np.ndarray:
+        return np.flatnonzero(self.probs > 0)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.probs if dtype is None else self.probs.astype(dtype)
+
+    def __len__(self) -> int:
+        return self.n_symbols
+
+    def __repr__(self) -> str:
+        head = np.array2string(self.probs[:6], precision=4, separator=", ")
+        more = ", ..." if self.n_symbols > 6 else ""
+        return f"Pmf(K={self.n_symbols}, {head[1:-1]}{more})"
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw ``n`` i.i.d. symbols; see :func:`sample`."""
+        return sample(self, n, rng)
+
+
+# --------------------------------------------------------------------------- families
+
+
+def _k(K) -> int:
+    return check_int(K, "K", minimum=1, maximum=MAX_SYMBOLS)
+
+
+def uniform(K: int) -> Pmf:
+    """The uniform pmf 1/K on K symbols."""
+    K = _k(K)
+    return Pmf(np.full(K, 1.0 / K), "uniform", normalize=True)
+
+
+def dyadic(K: int) -> Pmf:
+    """(1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)): every probability a power of two."""
+    K = _k(K)
+    if K == 1:
+        return Pmf([1.0], "dyadic")
+    probs = np.ldexp(1.0, -np.arange(1, K + 1))
+    probs[-1] = probs[-2]
+    return Pmf(probs, "dyadic")
+
+
+def zipf(K: int, s: float) -> Pmf:
+    """Zipf's law on K symbols: p(i) proportional to (i + 1)^-s, s >= 0."""
+    K = _k(K)
+    if not (np.isfinite(s) and s >= 0):
+        raise XentsimError(f"zipf exponent s is {s!r}, must be finite and >= 0")
+    w = np.arange(1, K + 1, dtype=np.float64) ** -float(s)
+    return Pmf(w, "zipf", normalize=True)
+
+
+def geometric(K: int, r: float) -> Pmf:
+    """Truncated geometric: p(i) proportional to r^i on K symbols, 0 < r <= 1."""
+    K = _k(K)
+    if not (np.isfinite(r) and 0 < r <= 1):
+        raise XentsimError(f"geometric ratio r is {r!r}, must be in (0, 1]")
+    w = np.exp(np.arange(K) * np.log(float(r)))
+    return Pmf(w, "geometric", normalize=True)
+
+
+def bernoulli(t: float) -> Pmf:
+    """Bern(t) = (1 - t, t): P(X = 1) = t."""
+    if not (np.isfinite(t) and 0 <= t <= 1):
+        raise XentsimError(f"Bernoulli parameter t is {t!r}, must be in [0, 1]")
+    return Pmf([1.0 - float(t), float(t)], "bernoulli")
+
+
+def dirichlet(K: int, alpha: float, rng: np.random.Generator) -> Pmf:
+    """A random pmf from the symmetric Dirichlet(alpha, ..., alpha) on K symbols.
+
+    Small alpha gives spiky pmfs (pairs far apart), large alpha nearly uniform ones.
+    Entries that underflow to 0 are kept as 0 (symbols with no mass).
+    """
+    K = _k(K)
+    rng = check_rng(rng)
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise XentsimError(f"Dirichlet alpha is {alpha!r}, must be > 0")
+    for _ in range(100):
+        g = rng.gamma(float(alpha), size=K)
+        if g.sum() > 0:
+            return Pmf(g, "dirichlet", normalize=True)
+    raise XentsimError(f"Dirichlet({alpha}) draws underflowed to zero; use a larger alpha")
+
+
+def mix_uniform(p, eps: float) -> Pmf:
+    """The eps-mixture with the uniform pmf: (1 - eps) p + eps / K.
+
+    The usual way to build a full-support q from a p that has zeros.
+    """
+    p = check_pmf(p, "p")
+    if not (np.isfinite(eps) and 0 <= eps <= 1):
+        raise XentsimError(f"eps is {eps!r}, must be in [0, 1]")
+    return Pmf((1.0 - eps) * p + eps / p.size, "mixture", normalize=True)
+
+
+def from_counts(counts, pseudocount: float = 0.0) -> Pmf:
+    """The empirical pmf (counts + pseudocount) / total."""
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 1 or c.size == 0:
+        raise XentsimError(f"counts must be a non-empty 1-D array, got shape {c.shape}")
+    if not np.isfinite(c).all() or (c < 0).any():
+        raise XentsimError("counts must be finite and >= 0")
+    if not (np.isfinite(pseudocount) and pseudocount >= 0):
+        raise XentsimError(f"pseudocount is {pseudocount!r}, must be >= 0")
+    c = c + pseudocount
+    if not c.sum() > 0:
+        raise XentsimError("counts are all zero (and no pseudocount): no pmf to form")
+    return Pmf(c, "empirical", normalize=True)
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def symbol_dtype(K: int) -> np.dtype:
+    """The smallest unsigned integer type that holds the symbols 0..K-1."""
+    if K <= 1 << 8:
+        return np.dtype(np.uint8)
+    if K <= 1 << 16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.uint32)
+
+
+@njit(cache=True)
+def _build_alias(probs):
+    # Vose's alias method. Column j is chosen with probability 1/K; it yields j when
+    # the coin falls below threshold[j], and alias[j] otherwise.
+    K = probs.size
+    scaled = probs * K
+    threshold = np.ones(K)
+    alias = np.arange(K)
+    small = np.empty(K, np.int64)
+    large = np.empty(K, np.int64)
+    ns = 0
+    nl = 0
+    for i in range(K):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        g = large[nl - 1]
+        threshold[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            nl -= 1
+            small[ns] = g
+            ns += 1
+    # Leftovers are 1 up to rounding: they keep threshold 1 (always themselves).
+    top = np.argmax(probs)
+    for i in range(K):
+        if probs[i] == 0.0:  # never yield a symbol of zero probability
+            threshold[i] = 0.0
+            if alias[i] == i:
+                alias[i] = top
+    return threshold, alias
+
+
+@njit(cache=True)
+def _alias_draw(u, threshold, alias, out):
+    # One uniform double per symbol: its integer part (times K) picks the column and
+    # its fractional part is the coin; 53 bits leave >= 33 bits for the coin at K <= 2^20.
+    K = threshold.size
+    # Branch-free, with alias in the compact symbol dtype, so the loop vectorises.
+    for i in range(u.size):
+        x = u[i] * K
+        j = min(np.int64(x), K - 1)
+        a = alias[j]
+        out[i] = a + (j - a) * ((x - j) < threshold[j])
+
+
+_CHUNK = 1 << 16
+
+
+def sample(p, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` i.i.d. symbols from the pmf ``p`` with the generator ``rng``.
+
+    Uses the alias method (one uniform double per symbol). Returns the smallest
+    unsigned integer dtype that holds 0..K-1. The same generator state gives the same
+    symbols.
+    """
+    p = check_pmf(p, "p")
+    n = check_int(n, "n", minimum=0)
+    rng = check_rng(rng)
+    threshold, alias = _build_alias(p)
+    dtype = symbol_dtype(p.size)
+    alias = alias.astype(dtype)
+    out = np.empty(n, dtype=dtype)
+    # Draw the uniforms in cache-sized chunks into one reused buffer: the stream of
+    # doubles is the same as one rng.random(n) call, without an 8n-byte temporary.
+    buf = np.empty(min(n, _CHUNK))
+    for start in range(0, n, _CHUNK):
+        u = buf[: min(_CHUNK, n - start)]
+        rng.random(out=u)
+        _alias_draw(u, threshold, alias, out[start : start + u.size])
+    return out

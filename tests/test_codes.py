@@ -1,0 +1,230 @@
+"""Symbol codes built from q: optimality, bounds, Kraft, exact lengths, round trips."""
+
+import math
+
+import numpy as np
+import pytest
+from bitarray import bitarray
+from bitarray.util import huffman_code
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator._validate import UnencodableSymbolError, XentsimError
+from simulator.codes import BlockHuffmanCode, HuffmanCode, ShannonCode
+from simulator.codes.block import MAX_BLOCK_ALPHABET
+from simulator.codes.huffman import huffman_lengths
+from simulator.codes.shannon import shannon_lengths
+from simulator.distributions import sample, zipf
+from simulator.measures import cross_entropy, entropy
+
+SYMBOL_CODES = [HuffmanCode, ShannonCode, lambda q: BlockHuffmanCode(q, 2)]
+
+
+@st.composite
+def pmfs(draw, max_k=40):
+    """Distributions with some probabilities near 1e-12 and some exact zeros."""
+    k = draw(st.integers(1, max_k))
+    raw = draw(st.lists(
+        st.one_of(st.floats(1e-3, 1.0), st.sampled_from([1e-12, 3e-12, 0.0])),
+        min_size=k, max_size=k,
+    ))
+    w = np.array(raw)
+    if w.sum() == 0:
+        w[0] = 1.0
+    return w / w.sum()
+
+
+# ---------------------------------------------------------------- known answers
+
+
+def test_cover_thomas_example_5_1():
+    p = [0.25, 0.25, 0.2, 0.15, 0.15]
+    code = HuffmanCode(p)
+    assert sorted(code.lengths.tolist()) == [2, 2, 2, 3, 3]
+    assert code.expected_length(p) == pytest.approx(2.3, abs=1e-15)
+
+
+def test_huffman_under_mismatch_is_its_own_expected_length_not_cross_entropy():
+    # THEORY.md: far below H(p,q) in one case, above H(p,q) + 1 in the other.
+    low = HuffmanCode([0.6, 0.3, 0.1])
+    assert low.lengths.tolist() == [1, 2, 2]
+    assert low.expected_length([0.1, 0.1, 0.8]) == pytest.approx(1.9)
+    assert cross_entropy([0.1, 0.1, 0.8], [0.6, 0.3, 0.1]) == pytest.approx(2.905, abs=1e-3)
+    high = HuffmanCode([0.35, 0.34, 0.30, 0.01])
+    assert high.lengths.tolist() == [1, 2, 3, 3]
+    assert high.expected_length([0.01, 0.01, 0.97, 0.01]) == pytest.approx(2.97)
+
+
+def test_huffman_tie_rule_is_documented_and_exact():
+    # Uniform q on 3 symbols: symbols 0 and 1 (lowest index) merge first, so 2 gets 1 bit.
+    assert huffman_lengths(np.full(3, 1 / 3)).tolist() == [2, 2, 1]
+    assert HuffmanCode(np.full(3, 1 / 3)).expected_length([0.5, 0.25, 0.25]) == pytest.approx(1.75)
+    # The rule depends on the given numbers only: permuting q permutes the lengths.
+    q = np.array([0.2, 0.2, 0.2, 0.2, 0.2])
+    assert huffman_lengths(q).tolist() == [3, 3, 2, 2, 2]
+
+
+def test_one_symbol_support_gets_the_empty_codeword():
+    code = HuffmanCode([0.0, 1.0, 0.0])
+    assert code.lengths.tolist() == [0, 0, 0]
+    bits = code.encode(np.ones(5, dtype=np.uint8))
+    assert len(bits) == 0
+    assert code.decode(bits, 5).tolist() == [1] * 5
+    assert ShannonCode([1.0]).lengths.tolist() == [0]
+
+
+# ---------------------------------------------------------------- optimality and bounds
+
+
+@settings(max_examples=60, deadline=None)
+@given(pmfs())
+def test_huffman_matches_bitarray_expected_length_under_q(q):
+    code = HuffmanCode(q)
+    support = np.flatnonzero(q > 0)
+    if support.size < 2:
+        return
+    ref = huffman_code({int(s): float(q[s]) for s in support})
+    ref_len = sum(q[s] * len(ref[int(s)]) for s in support)
+    assert code.expected_length(q) == pytest.approx(ref_len, rel=1e-12, abs=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pmfs())
+def test_huffman_satisfies_entropy_bounds_under_q(q):
+    L = HuffmanCode(q).expected_length(q)
+    h = entropy(q)
+    assert h - 1e-12 <= L < h + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(pmfs(), pmfs())
+def test_shannon_code_satisfies_the_cross_entropy_bound(q, p):
+    # H(p,q) <= E_p[l] < H(p,q) + 1 whenever supp p is within supp q.
+    if p.size != q.size:
+        p = np.resize(p, q.size)
+        p = p / p.sum()
+    p = np.where(q > 0, p, 0)
+    if p.sum() == 0:
+        return
+    p = p / p.sum()
+    L = ShannonCode(q).expected_length(p)
+    hpq = cross_entropy(p, q)
+    assert hpq - 1e-9 <= L < hpq + 1
+
+
+def test_shannon_lengths_are_exact_at_powers_of_two():
+    q = np.array([2.0**-29, 2.0**-3, 0.5, 0.5 - 2.0**-3 - 2.0**-29])
+    assert shannon_lengths(q).tolist() == [29, 3, 1, 2]
+    # just below a power of two needs one bit more
+    assert shannon_lengths([np.nextafter(0.5, 0), 1 - np.nextafter(0.5, 0)]).tolist() == [2, 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(pmfs())
+def test_every_code_satisfies_kraft(q):
+    for make in (HuffmanCode, ShannonCode):
+        code = make(q)
+        assert code.kraft_sum <= 1.0
+    # A Huffman code is complete (the one-symbol empty codeword counts 2^0 = 1 too).
+    assert HuffmanCode(q).kraft_sum == 1.0
+
+
+@pytest.mark.parametrize("p, q", [([0.9, 0.1], [0.1, 0.9])])
+def test_block_huffman_reproduces_the_non_monotone_values_of_theory(p, q):
+    expected = [1.0000, 1.4450, 1.6473, 2.4005, 2.5115, 2.7573, 2.7788, 2.8461, 2.9804, 2.8696]
+    got = [BlockHuffmanCode(q, k).expected_bits_per_symbol(p) for k in range(1, 11)]
+    assert got == pytest.approx(expected, abs=6e-5)
+
+
+def test_block_huffman_never_beats_the_entropy():
+    p, q = [0.9, 0.1], [0.1, 0.9]
+    for k in range(1, 9):
+        assert BlockHuffmanCode(q, k).expected_bits_per_symbol(p) >= entropy(p) - 1e-12
+
+
+def test_block_alphabet_above_the_limit_is_refused():
+    with pytest.raises(XentsimError, match="2\\^20"):
+        BlockHuffmanCode([0.5, 0.5], 21)
+    assert 2**20 == MAX_BLOCK_ALPHABET
+
+
+# ---------------------------------------------------------------- coding
+
+
+@pytest.mark.parametrize("make", SYMBOL_CODES)
+@settings(max_examples=40, deadline=None)
+@given(q=pmfs(max_k=30), n=st.integers(0, 300), seed=st.integers(0, 2**32 - 1))
+def test_round_trip_over_generated_distributions(make, q, n, seed):
+    code = make(q)
+    x = sample(q, n, np.random.default_rng(seed))  # only symbols q can code
+    bits = code.encode(x)
+    assert len(bits) == sum(int(v) for v in _lengths_of(code, x))
+    assert np.array_equal(code.decode(bits, n), x)
+
+
+def _lengths_of(code, x):
+    if isinstance(code, BlockHuffmanCode):
+        tail = x[(x.size // code.k) * code.k:]
+        return list(code.symbol_lengths(x)) + list(code.single.lengths[tail])
+    return code.symbol_lengths(x)
+
+
+def test_codewords_are_the_canonical_ones():
+    code = HuffmanCode([0.25, 0.25, 0.2, 0.15, 0.15])
+    assert {s: w.to01() for s, w in code.code_dict().items()} == {
+        0: "00", 1: "01", 2: "10", 3: "110", 4: "111"}
+    x = np.array([4, 0, 3, 2, 1])
+    assert code.encode(x).to01() == "111" "00" "110" "10" "01"
+
+
+def test_long_codewords_beyond_64_bits_round_trip():
+    q = np.ldexp(1.0, -np.arange(1, 101))  # dyadic: lengths 1..99, 99
+    q[-1] = q[-2]
+    for code in (HuffmanCode(q), ShannonCode(q)):
+        assert code.max_length == 99
+        x = np.array([99, 0, 98, 50, 70, 99, 1], dtype=np.uint8)
+        assert np.array_equal(code.decode(code.encode(x), x.size), x)
+
+
+def test_fast_encoder_agrees_with_bitarray_encode():
+    q = zipf(256, 0.8)
+    code = HuffmanCode(q)
+    x = sample(zipf(256, 1.1), 20_000, np.random.default_rng(3))
+    ref = bitarray(endian="big")
+    ref.encode(code.code_dict(), x.tolist())
+    assert code.encode(x) == ref
+    assert list(ref.decode(code.code_dict())) == x.tolist()
+
+
+def test_encoding_a_symbol_with_q_zero_is_refused_with_infinite_cross_entropy():
+    code = HuffmanCode([0.5, 0.5, 0.0])
+    with pytest.raises(UnencodableSymbolError, match="symbol 2 .*H\\(p,q\\) is infinite"):
+        code.encode(np.array([0, 2, 1]))
+
+
+def test_symbols_outside_the_alphabet_are_refused():
+    with pytest.raises(XentsimError, match="outside the alphabet"):
+        HuffmanCode([0.5, 0.5]).encode(np.array([0, 5]))
+    with pytest.raises(XentsimError, match="symbols\\[1\\] is -1"):
+        HuffmanCode([0.5, 0.5]).encode(np.array([0, -1]))
+
+
+def test_truncated_or_padded_streams_are_refused():
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    bits = code.encode(np.array([1, 2, 0]))
+    with pytest.raises(XentsimError, match="ended before"):
+        code.decode(bits[:-1], 3)
+    with pytest.raises(XentsimError, match="left over"):
+        code.decode(bits + bitarray("0"), 3)
+
+
+def test_same_seed_gives_identical_bits():
+    q, p = zipf(64, 0.5), zipf(64, 1.2)
+    code = HuffmanCode(q)
+    a = code.encode(sample(p, 50_000, np.random.default_rng(9)))
+    b = code.encode(sample(p, 50_000, np.random.default_rng(9)))
+    assert a == b
+
+
+def test_expected_length_is_infinite_when_p_needs_a_missing_codeword():
+    assert math.isinf(HuffmanCode([0.5, 0.5, 0.0]).expected_length([0.4, 0.4, 0.2]))

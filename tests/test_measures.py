@@ -1,0 +1,102 @@
+"""Information measures: known values, the decomposition, Gibbs, asymmetry, conventions."""
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.measures import cross_entropy, entropy, js_divergence, kl_divergence
+from simulator._validate import XentsimError
+
+# THEORY.md, examples C and A (computed exactly).
+EXAMPLE_C = ([0.7, 0.2, 0.1], [0.2, 0.3, 0.5], 1.156780, 2.072743)
+EXAMPLE_A = ([0.1, 0.9], [0.9, 0.1], 0.468996, 3.004936)  # p = Bern(.9), q = Bern(.1)
+
+
+@pytest.mark.parametrize("p, q, h, hpq", [EXAMPLE_C, EXAMPLE_A])
+def test_textbook_values_to_six_decimals(p, q, h, hpq):
+    assert entropy(p) == pytest.approx(h, abs=5e-7)
+    assert cross_entropy(p, q) == pytest.approx(hpq, abs=5e-7)
+
+
+def test_hand_computed_values_to_1e12():
+    # H(1/2,1/4,1/4) = 1.5 exactly; H(p,u_4) = 2 for every p; KL(Bern) in closed form.
+    assert abs(entropy([0.5, 0.25, 0.25]) - 1.5) < 1e-12
+    assert abs(cross_entropy([0.1, 0.2, 0.3, 0.4], [0.25] * 4) - 2.0) < 1e-12
+    expected = 0.9 * math.log2(0.9 / 0.1) + 0.1 * math.log2(0.1 / 0.9)
+    assert abs(kl_divergence([0.9, 0.1], [0.1, 0.9]) - expected) < 1e-12
+    assert abs(entropy([0.5, 0.5], base=math.e) - math.log(2)) < 1e-12
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cross_entropy_is_entropy_plus_kl(seed):
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(1, 300))
+    p, q = rng.dirichlet(np.full(K, 0.3)), rng.dirichlet(np.full(K, 0.3))
+    assert abs(cross_entropy(p, q) - (entropy(p) + kl_divergence(p, q))) < 1e-12 * max(1, cross_entropy(p, q))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kl_is_nonnegative_and_zero_only_at_q_equals_p(seed):
+    rng = np.random.default_rng(100 + seed)
+    K = int(rng.integers(2, 50))
+    p, q = rng.dirichlet(np.ones(K)), rng.dirichlet(np.ones(K))
+    assert kl_divergence(p, q) > 0
+    assert kl_divergence(p, p) == 0.0
+    assert cross_entropy(p, q) > entropy(p)
+
+
+def test_kl_and_cross_entropy_are_asymmetric():
+    p, q = [0.7, 0.2, 0.1], [0.2, 0.3, 0.5]
+    kl_pq = sum(a * math.log2(a / b) for a, b in zip(p, q))
+    kl_qp = sum(b * math.log2(b / a) for a, b in zip(p, q))
+    assert round(kl_pq, 6) == 0.915963 and round(kl_qp, 6) == 0.974982
+    assert kl_divergence(p, q) == pytest.approx(kl_pq, abs=1e-12)
+    assert kl_divergence(q, p) == pytest.approx(kl_qp, abs=1e-12)
+    assert cross_entropy(q, p) == pytest.approx(entropy(q) + kl_qp, abs=1e-12)
+    assert cross_entropy(q, p) != pytest.approx(cross_entropy(p, q), abs=0.1)
+
+
+def test_js_divergence_is_symmetric_and_bounded_by_one_bit():
+    p, q = [0.7, 0.2, 0.1], [0.2, 0.3, 0.5]
+    assert js_divergence(p, q) == pytest.approx(js_divergence(q, p), abs=1e-15)
+    assert js_divergence([1, 0], [0, 1]) == pytest.approx(1.0, abs=1e-15)
+    assert js_divergence(p, p) == 0.0
+
+
+def test_support_mismatch_gives_infinity():
+    assert cross_entropy([0.5, 0.5], [1.0, 0.0]) == math.inf
+    assert kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
+    # 0 log 0 = 0: mass of q where p has none costs nothing
+    assert cross_entropy([1.0, 0.0], [0.5, 0.5]) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_tiny_probabilities_stay_accurate():
+    q = np.array([1 - 1e-12, 1e-12])
+    assert cross_entropy([0.5, 0.5], q) == pytest.approx(19.93157, abs=1e-5)  # THEORY.md
+
+
+@pytest.mark.parametrize(
+    "bad, fragment",
+    [
+        ([0.5, 0.4], "p sums to 0.9"),
+        ([[0.5, 0.5]], "1-D"),
+        ([], "empty"),
+        ([0.5, float("nan")], "p[1] is nan"),
+        ([1.5, -0.5], "p[1] is -0.5"),
+        ([0.5, float("inf")], "finite"),
+    ],
+)
+def test_bad_pmf_is_rejected_with_its_name_and_value(bad, fragment):
+    with pytest.raises(XentsimError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        entropy(bad)
+
+
+def test_mismatched_alphabets_are_rejected():
+    with pytest.raises(XentsimError, match="p has 2 symbols but q has 3"):
+        cross_entropy([0.5, 0.5], [0.2, 0.3, 0.5])
+
+
+def test_bad_base_is_rejected():
+    with pytest.raises(XentsimError, match="base"):
+        entropy([0.5, 0.5], base=1)
