@@ -27,10 +27,15 @@ FAMILIES = ("uniform", "dyadic", "zipf", "geometric", "bern", "dirichlet", "mix"
 
 
 def _number(text: str, what: str) -> float:
+    text = text.strip()
     try:
-        return float(Fraction(text.strip()))
+        return float(text)  # also 'nan' and 'inf', which the pmf check then names
+    except ValueError:
+        pass
+    try:
+        return float(Fraction(text))
     except (ValueError, ZeroDivisionError):
-        raise XentsimError(f"{what}: {text.strip()!r} is not a number") from None
+        raise XentsimError(f"{what}: {text!r} is not a number") from None
 
 
 def _count(text: str, what: str) -> int:
@@ -71,8 +76,13 @@ def parse_pmf(spec: str, name: str = "p", *, normalize: bool = False) -> D.Pmf:
         raise XentsimError(f"--{name} {spec}: wrong number of fields for {head} (see --help)")
     if os.path.exists(spec):
         try:
-            values = np.load(spec) if spec.endswith(".npy") else np.loadtxt(spec, ndmin=1)
-        except (OSError, ValueError) as exc:
+            if spec.endswith(".npy"):
+                values = np.load(spec, allow_pickle=False)
+            else:
+                with open(spec, encoding="utf-8") as fh:
+                    tokens = fh.read().replace(",", " ").split()
+                values = [_number(t, f"--{name} {spec}") for t in tokens]
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise XentsimError(f"--{name} {spec}: cannot read the file: {exc}") from None
         return D.Pmf(values, name, normalize=normalize)
     if "," in spec or _looks_numeric(spec):
@@ -85,7 +95,7 @@ def parse_pmf(spec: str, name: str = "p", *, normalize: bool = False) -> D.Pmf:
 
 def _looks_numeric(text: str) -> bool:
     try:
-        Fraction(text)
+        _number(text, "")
         return True
-    except (ValueError, ZeroDivisionError):
+    except XentsimError:
         return False

@@ -69,6 +69,29 @@ def encode(symbols, lengths, words, out):
 
 
 @njit(cache=True)
+def encode_short(symbols, lengths, words, out):
+    """``encode`` for codes whose longest codeword has at most 56 bits.
+
+    Invariant: ``acc`` holds ``nacc`` < 8 pending bits between symbols, so appending
+    a codeword of <= 56 bits never overflows the 64-bit accumulator.
+    """
+    acc = np.uint64(0)
+    nacc = 0
+    pos = 0
+    for i in range(symbols.size):
+        s = np.int64(symbols[i])
+        L = lengths[s]
+        acc = (acc << np.uint64(L)) | words[s, 0]
+        nacc += L
+        while nacc >= 8:
+            nacc -= 8
+            out[pos] = np.uint8((acc >> np.uint64(nacc)) & np.uint64(0xFF))
+            pos += 1
+    if nacc > 0:
+        out[pos] = np.uint8((acc << np.uint64(8 - nacc)) & np.uint64(0xFF))
+
+
+@njit(cache=True)
 def _peek(buf, pos, nbits):
     # The next ``nbits`` (<= 24) bits from bit position ``pos``; ``buf`` carries at
     # least 4 zero bytes of padding past the stream, so reads never go out of bounds.

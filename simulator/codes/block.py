@@ -47,7 +47,7 @@ class BlockHuffmanCode:
     --------
     >>> code = BlockHuffmanCode([0.9, 0.1], k=2)
     >>> code.block.lengths.tolist()
-    [1, 2, 3, 3]
+    [1, 3, 2, 3]
     """
 
     def __init__(self, q, k: int):
@@ -129,6 +129,11 @@ class BlockHuffmanCode:
         """Length of each block's codeword (one entry per whole block)."""
         tuples, _ = self._split(_as_symbols(symbols))
         return self.block.lengths[tuples]
+
+    def length_moments(self, symbols) -> tuple[int, float, float]:
+        """(number of whole blocks, sum and sum of squares of their codeword lengths)."""
+        tuples, _ = self._split(_as_symbols(symbols))
+        return self.block.length_moments(tuples)
 
     def encode(self, symbols) -> bitarray:
         symbols = _as_symbols(symbols)

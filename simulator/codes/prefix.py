@@ -157,8 +157,15 @@ class PrefixCode:
         return n * self.expected_length(p)
 
     def symbol_lengths(self, symbols) -> np.ndarray:
-        """The codeword length of each symbol of a message (for confidence intervals)."""
+        """The codeword length of each symbol of a message."""
         return self.lengths[_as_symbols(symbols)]
+
+    def length_moments(self, symbols) -> tuple[int, float, float]:
+        """(number of codewords, sum of lengths, sum of squared lengths) of a message,
+        from symbol counts (no per-symbol temporary): the inputs of a confidence interval."""
+        counts = np.bincount(_as_symbols(symbols), minlength=self.n_symbols)
+        L = self.lengths.astype(np.float64)
+        return int(counts.sum()), float(counts @ L), float(counts @ (L * L))
 
     # ------------------------------------------------------------------ tables
 
@@ -237,7 +244,8 @@ class PrefixCode:
         bits.setall(0)
         if nbits:
             buf = np.frombuffer(bits, dtype=np.uint8)
-            K_.encode(symbols, self.lengths, self._words, buf)
+            kernel = K_.encode_short if self.max_length <= 56 else K_.encode
+            kernel(symbols, self.lengths, self._words, buf)
             del buf  # release the exported buffer so the bitarray stays resizable
         return bits
 
