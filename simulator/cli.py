@@ -115,8 +115,10 @@ def _cmd_simulate(args) -> int:
         print(json.dumps(m.to_dict()))
         return 0
     code = args.code + (f" (k={args.block})" if args.block else "")
-    if args.code == "arithmetic":
-        code += f" ({m.model}, b={m.precision})"
+    if args.code == "arithmetic" and m.model == "static":
+        code += f" (static q^, b={m.precision})"
+    elif args.code == "arithmetic":
+        code += f" (adaptive {m.model}: learns q from the data)"
     rows = [
         ("code (built from q)", code),
         ("messages x symbols", f"{m.trials} x {m.n_symbols} (seed {m.seed})"),
@@ -124,8 +126,11 @@ def _cmd_simulate(args) -> int:
         ("bits/symbol, measured", _fmt(m.bits_per_symbol)),
         ("99% interval", f"[{_fmt(m.ci99[0])}, {_fmt(m.ci99[1])}]"),
     ]
-    if args.code == "arithmetic":
+    if args.code == "arithmetic" and m.model == "static":
         rows.append(("H(p,q^), quantised q", _fmt(m.model_cross_entropy_bits)))
+        rows.append(("H(p,q^) - H(p,q)", f"{m.quantisation_gap_bits:.3g}"))
+    elif args.code == "arithmetic":
+        pass  # an adaptive model has no fixed q^ and no closed-form expectation
     else:
         rows.append(("code's exact E_p[l]/symbol", _fmt(m.expected_bits_per_symbol)))
     rows += [

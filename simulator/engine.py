@@ -103,13 +103,15 @@ class Measurement:
     quantisation_gap_bits: float | None = None  # arithmetic: H(p, q^) - H(p, q)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict; infinities become the string "inf"."""
+        """A JSON-ready dict; infinities become the string "inf", NaN becomes null."""
         d = asdict(self)
         d["ci99"] = list(self.ci99)
         d["trial_bits"] = list(self.trial_bits)
         for key, value in d.items():
             if isinstance(value, float) and math.isinf(value):
                 d[key] = "inf" if value > 0 else "-inf"
+            elif isinstance(value, float) and math.isnan(value):
+                d[key] = None  # e.g. no closed-form expectation for adaptive models
         if self.code != "arithmetic":
             for key in ("precision", "model", "model_cross_entropy_bits", "quantisation_gap_bits"):
                 d.pop(key)

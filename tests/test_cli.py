@@ -80,3 +80,34 @@ def test_python_dash_m_runs_the_same_command():
     r = subprocess.run([sys.executable, "-m", "simulator", "simulate", "--p", "bern:0.5"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_arithmetic_json_adds_the_quantised_model_keys(capsys):
+    code, out, _ = run(capsys, "simulate", "--p", "bern:0.1", "--q", "bern:0.9", "--code",
+                       "arithmetic", "-n", "20000", "--precision", "12", "--json")
+    d = json.loads(out)
+    assert code == 0 and d["precision"] == 12 and d["model"] == "static"
+    assert d["expected_bits_per_symbol"] == d["model_cross_entropy_bits"]
+    assert d["quantisation_gap_bits"] == pytest.approx(
+        d["model_cross_entropy_bits"] - d["cross_entropy_bits"])
+    code, out, _ = run(capsys, "simulate", "--p", "bern:0.1", "--q", "bern:0.9", "--code",
+                       "arithmetic", "--model", "kt", "-n", "2000", "--json")
+    d = json.loads(out)
+    assert d["expected_bits_per_symbol"] is None and d["quantisation_gap_bits"] is None
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--precision", "40"], "precision is 40, must be <= 32"),
+    (["--precision", "7"], "precision is 7, must be >= 8"),
+    (["--model", "kt", "--precision", "16"], "precision applies to the static model only"),
+    (["--model", "zip"], "invalid choice"),
+])
+def test_arithmetic_bad_options_exit_2(capsys, extra, fragment):
+    code, out, err = run(capsys, "simulate", "--p", "bern:0.1", "--q", "bern:0.9",
+                         "--code", "arithmetic", *extra)
+    assert code == 2 and err.count("\n") == 1 and fragment in err
+
+
+def test_arithmetic_refuses_a_symbol_that_q_rules_out(capsys):
+    code, _, err = run(capsys, "simulate", "--p", "0.5,0.5", "--q", "1,0", "--code", "arithmetic")
+    assert code == 2 and "H(p,q) is infinite" in err

@@ -163,7 +163,9 @@ class PrefixCode:
     def length_moments(self, symbols) -> tuple[int, float, float]:
         """(number of codewords, sum of lengths, sum of squared lengths) of a message,
         from symbol counts (no per-symbol temporary): the inputs of a confidence interval."""
-        counts = np.bincount(_as_symbols(symbols), minlength=self.n_symbols)
+        from ..distributions import symbol_counts
+
+        counts = symbol_counts(_as_symbols(symbols), self.n_symbols)
         L = self.lengths.astype(np.float64)
         return int(counts.sum()), float(counts @ L), float(counts @ (L * L))
 

@@ -1,0 +1,226 @@
+"""Arithmetic coding: quantisation, exact decoding, the length bound, fast == reference."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator._validate import UnencodableSymbolError, XentsimError
+from simulator.codes.arithmetic import ReferenceCoder, decode, encode
+from simulator.codes.models import AdaptiveModel, ConditionalModel, StaticModel, quantise
+from simulator.distributions import mix_uniform, sample, zipf
+from simulator.engine import simulate
+from simulator.measures import cross_entropy, entropy
+
+
+@st.composite
+def pmfs(draw, max_k=40):
+    k = draw(st.integers(1, max_k))
+    raw = draw(st.lists(st.one_of(st.floats(1e-3, 1.0), st.sampled_from([1e-12, 3e-12])),
+                        min_size=k, max_size=k))
+    w = np.array(raw)
+    return w / w.sum()
+
+
+def bound_ok(nbits, ideal, n, total):
+    # module doc: nbits <= ideal + 1 + n * 1.443 * total / 2^56 (+2^-63); the test
+    # allows the issue's "+2" and the per-symbol truncation term.
+    return nbits <= ideal + 2 + n * 1.443 * total * 2.0**-56
+
+
+# ---------------------------------------------------------------- quantisation
+
+
+def test_quantise_is_optimal_against_exhaustive_search():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        q = rng.dirichlet(np.ones(3) * 0.5)
+        T = 1 << 8
+        best = max(
+            ((a, b, T - a - b) for a, b in itertools.product(range(1, T), repeat=2) if a + b < T),
+            key=lambda f: sum(qi * math.log(fi) for qi, fi in zip(q, f)),
+        )
+        got = quantise(q, 8)
+        score = lambda f: sum(qi * math.log(fi) for qi, fi in zip(q, f))  # noqa: E731
+        assert score(got) >= score(best) - 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(pmfs(max_k=300), st.integers(9, 24))
+def test_quantise_sums_to_2_to_the_b_with_every_symbol_kept(q, b):
+    f = quantise(q, b)
+    assert f.sum() == 1 << b and (f[q > 0] >= 1).all()
+    # local optimality: no unit can move from j to i with a gain
+    gain = np.max(q * np.log1p(1 / f))
+    with np.errstate(divide="ignore"):
+        loss = np.min(np.where(f > 1, -q * np.log1p(-1 / np.maximum(f, 2)), np.inf))
+    assert gain <= loss * (1 + 1e-9)
+
+
+def test_zero_probability_gets_zero_frequency_and_too_low_precision_is_refused():
+    assert quantise([0.5, 0.0, 0.5], 8).tolist() == [128, 0, 128]
+    with pytest.raises(XentsimError, match="fewer than the 300 symbols"):
+        quantise(np.full(300, 1 / 300), 8)
+    for bad in (7, 33):
+        with pytest.raises(XentsimError, match="precision is"):
+            StaticModel([0.5, 0.5], precision=bad)
+
+
+@pytest.mark.parametrize("b, expected", [(12, 6.0), (16, 8.0), (24, 12.0)])
+def test_precision_floor_makes_the_coder_cheaper_than_cross_entropy(b, expected):
+    # THEORY.md: p = (.5,.5), q = (1 - 1e-12, 1e-12): H(p,q) = 19.93 but H(p,q^) ~ b/2.
+    model = StaticModel([1 - 1e-12, 1e-12], precision=b)
+    assert model.cross_entropy([0.5, 0.5]) == pytest.approx(expected, abs=1e-3)
+    assert cross_entropy([0.5, 0.5], [1 - 1e-12, 1e-12]) == pytest.approx(19.93, abs=0.01)
+
+
+def test_quantisation_gap_is_tiny_for_ordinary_q_at_b16():
+    p, q = zipf(256, 1.1), mix_uniform(zipf(256, 0.8), 0.1)
+    gap = StaticModel(q, 16).cross_entropy(p) - cross_entropy(p, q)
+    assert abs(gap) < 1e-3
+    assert abs(StaticModel(q, 24).cross_entropy(p) - cross_entropy(p, q)) < abs(gap)
+
+
+# ---------------------------------------------------------------- coding
+
+
+def _models(q, n, rng):
+    yield StaticModel(q)
+    yield StaticModel(q, precision=12 if q.size <= 1 << 12 else 24)
+    yield AdaptiveModel(q.size, "kt")
+    yield AdaptiveModel(q.size, "laplace")
+    rows = rng.dirichlet(np.ones(q.size), size=n) if n else np.zeros((0, q.size))
+    if n:
+        rows[:, :] = 0.5 * rows + 0.5 * q  # keep q's symbols codable
+    yield ConditionalModel(rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(q=pmfs(), n=st.integers(0, 400), seed=st.integers(0, 2**32 - 1))
+def test_every_model_round_trips_and_meets_the_length_bound(q, n, seed):
+    rng = np.random.default_rng(seed)
+    x = sample(q, n, rng)
+    for model in _models(q, n, rng):
+        bits = encode(x, model)
+        assert np.array_equal(decode(bits, model, n), x)
+        total = getattr(model, "total", 2 * n + q.size)
+        assert bound_ok(len(bits), model.ideal_bits(x), n, total)
+
+
+@settings(max_examples=25, deadline=None)
+@given(q=pmfs(max_k=12), n=st.integers(0, 150), seed=st.integers(0, 2**32 - 1))
+def test_fast_path_equals_the_reference_bit_for_bit(q, n, seed):
+    rng = np.random.default_rng(seed)
+    x = sample(q, n, rng)
+    for model in _models(q, n, rng):
+        fast = encode(x, model)
+        ref = ReferenceCoder.encode(x, model)
+        assert fast == ref
+        assert np.array_equal(ReferenceCoder.decode(ref, model, n), x)
+
+
+def test_long_runs_of_the_least_likely_symbol_and_extreme_alphabets():
+    q = np.array([1 - 3e-12, 1e-12, 2e-12])
+    x = np.full(5000, 1, dtype=np.uint8)  # 5000 x the 1e-12 symbol: b bits each
+    for model in (StaticModel(q), StaticModel(q, 32)):
+        bits = encode(x, model)
+        assert np.array_equal(decode(bits, model, x.size), x)
+        assert bound_ok(len(bits), model.ideal_bits(x), x.size, model.total)
+        assert len(bits) >= model.ideal_bits(x) - 8
+    one = StaticModel([1.0])
+    assert len(encode(np.zeros(100, dtype=np.uint8), one)) == 0  # log2(1) = 0 bits
+    assert decode(encode(np.zeros(100, dtype=np.uint8), one), one, 100).tolist() == [0] * 100
+    big = StaticModel(np.full(1 << 16, 1 / (1 << 16)))
+    y = sample(np.full(1 << 16, 1 / (1 << 16)), 20_000, np.random.default_rng(1))
+    bits = encode(y, big)
+    assert np.array_equal(decode(bits, big, y.size), y)
+    assert abs(len(bits) - 16 * y.size) <= 2
+
+
+def test_messages_of_length_zero_and_one():
+    model = StaticModel([0.25, 0.75])
+    assert len(encode(np.zeros(0, dtype=np.uint8), model)) == 0
+    for s in (0, 1):
+        bits = encode(np.array([s]), model)
+        assert decode(bits, model, 1).tolist() == [s]
+        assert len(bits) <= model.ideal_bits([s]) + 1
+
+
+def test_conditional_model_costs_its_ideal_length_within_two_bits():
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(10), size=50_000)
+    x = np.array([rng.choice(10, p=row) for row in probs[:2000]] * 25)
+    model = ConditionalModel(probs)
+    bits = encode(x, model)
+    assert np.array_equal(decode(bits, model, x.size), x)
+    assert abs(len(bits) - model.ideal_bits(x)) <= 2 + 8  # below: at most 8 (module doc)
+    assert len(bits) <= model.ideal_bits(x) + 2
+
+
+def test_unencodable_symbols_and_mismatched_models_are_clear_errors():
+    with pytest.raises(UnencodableSymbolError, match="symbol 2 .*H\\(p,q\\) is infinite"):
+        encode(np.array([0, 2]), StaticModel([0.5, 0.5, 0.0]))
+    with pytest.raises(XentsimError, match="outside the model's alphabet"):
+        encode(np.array([0, 3]), StaticModel([0.5, 0.5]))
+    with pytest.raises(XentsimError, match="3 positions but the message has 2"):
+        encode(np.array([0, 1]), ConditionalModel(np.full((3, 2), 0.5)))
+    with pytest.raises(XentsimError, match="probs\\[1\\] sums to 0.9"):
+        ConditionalModel([[0.5, 0.5], [0.5, 0.4]])
+
+
+def test_trace_commits_bits_monotonically_within_64_bits_of_the_ideal_prefix():
+    model = StaticModel([0.7, 0.2, 0.1])
+    x = sample([0.7, 0.2, 0.1], 5000, np.random.default_rng(2))
+    bits, trace = encode(x, model, trace=True)
+    ideal = np.cumsum(model.symbol_bits(x))
+    assert np.all(np.diff(trace) >= 0) and trace[-1] <= len(bits)
+    assert np.all(trace <= ideal + 1e-9) and np.all(ideal - trace <= 64 + 8)
+    ref_bits, ref_trace = ReferenceCoder.encode(x[:300], model, trace=True)
+    assert np.array_equal(encode(x[:300], model, trace=True)[1], ref_trace)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def test_bern_example_bits_per_symbol_lie_in_the_interval_around_h_p_qhat():
+    # The issue's acceptance run: p = Bern(.9), q = Bern(.1), 10^6 symbols.
+    m = simulate([0.1, 0.9], [0.9, 0.1], "arithmetic", n=1_000_000, rng=np.random.default_rng(0))
+    assert m.ci99[0] <= m.model_cross_entropy_bits <= m.ci99[1]
+    assert m.model_cross_entropy_bits == pytest.approx(3.004936, abs=1e-5)
+    assert abs(m.quantisation_gap_bits) < 1e-6
+
+
+def test_arithmetic_coder_converges_to_cross_entropy_not_the_huffman_length():
+    p, q = zipf(256, 1.1), mix_uniform(zipf(256, 0.8), 0.1)
+    m = simulate(p, q, "arithmetic", n=400_000, trials=2, rng=np.random.default_rng(3))
+    assert m.ci99[0] <= m.model_cross_entropy_bits <= m.ci99[1]
+    assert m.excess_bits == pytest.approx(m.kl_bits, abs=(m.ci99[1] - m.ci99[0]) / 2 + 1e-5)
+
+
+def kt_redundancy_bits(K, n):
+    """Clarke-Barron: the KT (Jeffreys-prior) mixture's expected redundancy over n H(p),
+    (K-1)/2 log2(n / (2 pi e)) + log2(pi^(K/2) / Gamma(K/2)) + o(1), for p inside the simplex."""
+    return (K - 1) / 2 * math.log2(n / (2 * math.pi * math.e)) + (
+        K / 2 * math.log2(math.pi) - math.lgamma(K / 2) / math.log(2))
+
+
+def test_adaptive_redundancy_over_entropy_shrinks_with_n_as_clarke_barron_predicts():
+    # Uniform p: -log2 p(X) has no variance, so the redundancy is measured without
+    # sampling noise from H. Real bits lie in [ideal - 8, ideal + 1] (module bound).
+    K = 16
+    p = np.full(K, 1 / K)
+    per_symbol = []
+    for n in (1_000, 10_000, 100_000):
+        msgs = [sample(p, n, r) for r in np.random.default_rng(n).spawn(20)]
+        bits = np.array([len(encode(x, AdaptiveModel(K, "kt"))) for x in msgs])
+        ideal = np.array([AdaptiveModel(K, "kt").ideal_bits(x) for x in msgs])
+        assert np.all(bits <= ideal + 1 + 1e-6) and np.all(bits >= ideal - 8)
+        red = ideal.mean() - n * 4
+        se = ideal.std(ddof=1) / math.sqrt(len(msgs))
+        if n >= 10_000:  # the o(1) remainder is below a bit from here on
+            assert abs(red - kt_redundancy_bits(K, n)) <= 1 + 3 * se
+        per_symbol.append((bits.mean() - n * 4) / n)
+    assert per_symbol[0] > per_symbol[1] > per_symbol[2] > 0
