@@ -33,7 +33,9 @@ def print_table(title: str, rows: list[tuple]) -> None:
     for op, n, ours, peer, theirs, target in rows:
         ratio = ours / theirs if theirs else float("nan")
         tgt = "-" if target is None else f">= {target:g}x " + ("met" if ratio >= target else "MISSED")
-        lines.append((op, f"{n:.0e}", f"{ours:.1f}", peer, f"{theirs:.1f}", f"{ratio:.2f}x", tgt))
+        fmt = lambda v: "-" if v != v else (f"{v:.1f}" if v >= 1 else f"{v:.3f}")  # noqa: E731
+        lines.append((op, f"{n:.0e}", fmt(ours), peer, fmt(theirs),
+                      "-" if ratio != ratio else f"{ratio:.2f}x", tgt))
     widths = [max(len(str(r[i])) for r in lines) for i in range(len(head))]
     for j, r in enumerate(lines):
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |")

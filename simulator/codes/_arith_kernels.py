@@ -295,3 +295,44 @@ def decode_adaptive(buf, n, K, increment, out):
         _fenwick_add(tree, s, inc)
         total += inc
     return bpos
+
+
+# ------------------------------------------------------------------------ checks
+
+
+@njit(cache=True)
+def static_ideal_bits(symbols, neglog):
+    """(sum of -log2 q^(x_i), -1), or (0, i) for the first symbol that cannot be coded.
+
+    ``neglog[s]`` is -log2 q^(s), inf where the frequency is 0.
+    """
+    K = neglog.size
+    total = 0.0
+    for i in range(symbols.size):
+        s = np.int64(symbols[i])
+        if s < 0 or s >= K or neglog[s] == np.inf:
+            return 0.0, i
+        total += neglog[s]
+    return total, -1
+
+
+@njit(cache=True)
+def conditional_ideal_bits(symbols, cum, precision):
+    K = cum.shape[1] - 1
+    total = 0.0
+    for i in range(symbols.size):
+        s = np.int64(symbols[i])
+        if s < 0 or s >= K or cum[i, s + 1] == cum[i, s]:
+            return 0.0, i
+        total += precision - np.log2(np.float64(cum[i, s + 1] - cum[i, s]))
+    return total, -1
+
+
+@njit(cache=True)
+def first_outside(symbols, K):
+    """Index of the first symbol outside 0..K-1, or -1."""
+    for i in range(symbols.size):
+        s = np.int64(symbols[i])
+        if s < 0 or s >= K:
+            return i
+    return -1

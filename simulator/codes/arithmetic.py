@@ -45,12 +45,14 @@ class _ModelCursor:
         self.i = 0
         if isinstance(model, AdaptiveModel):
             self.freq = [1] * model.n_symbols
+        if isinstance(model, StaticModel):
+            self.static = [int(c) for c in model.cum], model.total
 
     def table(self):
         """(cumulative frequencies as a list of K + 1 ints, total)."""
         m = self.model
         if isinstance(m, StaticModel):
-            return [int(c) for c in m.cum], m.total
+            return self.static
         if isinstance(m, ConditionalModel):
             return [int(c) for c in m.cum[self.i]], m.total
         cum = [0]
@@ -205,20 +207,32 @@ def _unencodable(s, i):
     )
 
 
-def _check_message(symbols, model):
-    symbols = _as_symbols(symbols)
+def _check_model(symbols, model):
     if not isinstance(model, (StaticModel, ConditionalModel, AdaptiveModel)):
         raise XentsimError(f"model must be a Static-, Conditional- or AdaptiveModel, got {model!r}")
-    if symbols.size and int(symbols.max()) >= model.n_symbols:
-        i = int(np.argmax(symbols >= model.n_symbols))
-        raise XentsimError(
-            f"symbols[{i}] is {symbols[i]}, outside the model's alphabet 0..{model.n_symbols - 1}"
-        )
     if isinstance(model, ConditionalModel) and symbols.size != model.n_positions:
         raise XentsimError(
             f"the conditional model has {model.n_positions} positions but the message has "
             f"{symbols.size} symbols"
         )
+
+
+def _bad_symbol(symbols, model, i):
+    s = int(symbols[i])
+    if s >= model.n_symbols:
+        raise XentsimError(
+            f"symbols[{i}] is {s}, outside the model's alphabet 0..{model.n_symbols - 1}"
+        )
+    _unencodable(s, i)
+
+
+def _check_message(symbols, model):
+    """Validate a message for ``model`` (used by the reference coder)."""
+    symbols = _as_symbols(symbols)
+    _check_model(symbols, model)
+    i = K_.first_outside(symbols, model.n_symbols)
+    if i >= 0:
+        _bad_symbol(symbols, model, i)
     return symbols
 
 
@@ -229,21 +243,25 @@ def encode(symbols, model, *, trace: bool = False):
     (shifted out of the coder's window) after each symbol: at every prefix
     x_1..x_i they lag sum_j -log2 q^(x_j) by at most 64 bits.
     """
-    symbols = _check_message(symbols, model)
+    symbols = _as_symbols(symbols)
+    _check_model(symbols, model)
     n = symbols.size
     tr = np.zeros(n if trace else 0, dtype=np.int64)
-    ideal = model.ideal_bits(symbols)
-    if math.isinf(ideal):  # some symbol has frequency 0: find and name it
-        f = model.freqs[np.arange(n), symbols] if isinstance(model, ConditionalModel) \
-            else model.freqs[symbols]
-        i = int(np.flatnonzero(f == 0)[0])
-        _unencodable(int(symbols[i]), i)
-    if isinstance(model, AdaptiveModel):
+    # One compiled pass validates the message and gives the length bound.
+    if isinstance(model, StaticModel):
+        ideal, bad = K_.static_ideal_bits(symbols, model.neglog)
+        total = model.total
+    elif isinstance(model, ConditionalModel):
+        ideal, bad = K_.conditional_ideal_bits(symbols, model.cum, model.precision)
+        total = model.total
+    else:
+        bad = K_.first_outside(symbols, model.n_symbols)
         total = 2 * n + model.n_symbols
         if total >= 1 << 32:
             raise XentsimError(f"adaptive coding is limited to messages of < 2^31 symbols, got {n}")
-    else:
-        total = model.total
+        ideal = n * math.log2(total)  # every adaptive frequency is >= 1 of at most ``total``
+    if bad >= 0:
+        _bad_symbol(symbols, model, bad)
     # The proven bound (module doc) plus room for rounding in ``ideal`` and the kernel's
     # look-ahead stores (up to 8 bytes past the last one kept).
     slack = 2 + n * (1.443 * total * 2.0**-56 + 1e-9)

@@ -119,6 +119,10 @@ class StaticModel:
         self.total = 1 << self.precision
         self.freqs = quantise(self.q, self.precision)
         self.freqs.setflags(write=False)
+        with np.errstate(divide="ignore"):
+            #: -log2 q^(x) in bits for each symbol (inf where q(x) = 0)
+            self.neglog = self.precision - np.log2(self.freqs.astype(np.float64))
+        self.neglog.setflags(write=False)
         cum = np.zeros(self.q.size + 1, dtype=np.uint64)
         np.cumsum(self.freqs, out=cum[1:])
         self.cum = cum
@@ -149,16 +153,15 @@ class StaticModel:
         if (counts[self.freqs == 0] > 0).any():
             return math.inf
         on = counts > 0
-        return float(counts[on] @ (self.precision - np.log2(self.freqs[on])))
+        return float(counts[on] @ self.neglog[on])
 
     def symbol_bits(self, symbols) -> np.ndarray:
         """-log2 q^(x_i) for each symbol of a message."""
-        return self.precision - np.log2(self.freqs[np.asarray(symbols)].astype(np.float64))
+        return self.neglog[np.asarray(symbols)]
 
     def length_moments(self, symbols) -> tuple[int, float, float]:
         counts = symbol_counts(symbols, self.n_symbols)
-        with np.errstate(divide="ignore"):
-            bits = self.precision - np.log2(self.freqs.astype(np.float64))
+        bits = self.neglog
         on = counts > 0
         return int(counts.sum()), float(counts[on] @ bits[on]), float(counts[on] @ bits[on] ** 2)
 
