@@ -1,0 +1,127 @@
+"""Convergence: bits per symbol against message length for codes built from q.
+
+p = (.7, .2, .1), q = (.2, .3, .5) (THEORY.md example C). The arithmetic coder meets
+H(p, q^) ~ H(p,q) = 2.0727; the Huffman code built from q, lengths (2, 2, 1), meets its
+own E_p[l] = 1.9, *below* H(p,q); the Shannon code, lengths (3, 2, 1), meets
+E_p[l] = 2.6, inside [H(p,q), H(p,q) + 1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: python experiments/convergence.py
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    __package__ = "experiments"
+
+from simulator import build_code, cross_entropy, entropy, simulate
+
+from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, Z99, child_seeds, mean_ci
+from .common import run_tasks, series, standalone
+
+NAME = "convergence"
+TITLE = "Bits per symbol converge to each code's own limit, not all to H(p,q)"
+P = [0.7, 0.2, 0.1]
+Q = [0.2, 0.3, 0.5]
+CODES = ("arithmetic", "huffman", "shannon")
+
+
+def measure(code, n, trials, seed):
+    """Per-message bits per symbol of ``trials`` messages of n symbols (real bits)."""
+    m = simulate(P, Q, code, n=n, trials=trials, rng=np.random.default_rng(seed))
+    return [b / n for b in m.trial_bits]
+
+
+def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
+    top = 4 if quick else 6
+    ns = sorted({int(round(10 ** e)) for e in np.arange(1, top + 0.01, 0.5)})
+    trials = 30 if quick else 100
+    tasks = [(code, n, trials, s) for (code, n), s in
+             zip([(c, n) for c in CODES for n in ns], child_seeds(seed, len(CODES) * len(ns)))]
+    results = run_tasks(measure, tasks, executor, progress)
+
+    h, hpq = entropy(P), cross_entropy(P, Q)
+    arith = build_code(Q, "arithmetic")
+    limits = {"arithmetic": arith.expected_bits_per_symbol(P),
+              "huffman": build_code(Q, "huffman").expected_length(P),
+              "shannon": build_code(Q, "shannon").expected_length(P)}
+    rows, verdicts = [], []
+    for (code, n, _, _), bps in zip(tasks, results):
+        mean, half = mean_ci(bps, Z99)
+        lo, hi = np.percentile(bps, [2.5, 97.5])
+        rows.append(dict(series=code, n=n, bits_per_symbol=mean, band_lo=lo, band_hi=hi,
+                         ci99_lo=mean - half, ci99_hi=mean + half, limit=limits[code]))
+    for name, value in (("H(p)", h), ("H(p,q)", hpq), ("H(p,q^)", limits["arithmetic"]),
+                        ("huffman E_p[l]", limits["huffman"]), ("shannon E_p[l]", limits["shannon"])):
+        rows.append(dict(series=name, n=math.nan, bits_per_symbol=value))
+
+    # Verdicts at the largest n: the 99% interval of the mean over trials, widened by
+    # the coder's proven per-message slack for arithmetic (between -8 and +1 bits).
+    n = ns[-1]
+    final = {r["series"]: r for r in rows if r.get("n") == n}
+    for code in CODES:
+        r = final[code]
+        slack_lo, slack_hi = (8 / n, 1 / n) if code == "arithmetic" else (0.0, 0.0)
+        inside = r["ci99_lo"] - slack_hi <= limits[code] <= r["ci99_hi"] + slack_lo
+        verdicts.append(Verdict(
+            claim=f"{code}: bits/symbol at n={n} converge to its own limit",
+            passed=bool(inside), measured=r["bits_per_symbol"], theory=limits[code],
+            bound=f"99% CI of the mean over {trials} messages "
+                  f"[{r['ci99_lo']:.6f}, {r['ci99_hi']:.6f}]"
+                  + (" widened by the coder's [-8, +1] bits per message" if slack_lo else "")))
+    r = final["huffman"]
+    verdicts.append(Verdict(
+        claim="huffman: its limit is not H(p,q) (H(p,q) lies outside its 99% CI)",
+        passed=not (r["ci99_lo"] <= hpq <= r["ci99_hi"]), measured=r["bits_per_symbol"],
+        theory=hpq, bound=f"99% CI [{r['ci99_lo']:.6f}, {r['ci99_hi']:.6f}]"))
+    verdicts.append(Verdict(
+        claim="shannon: H(p,q) <= E_p[l] < H(p,q) + 1 (exact)",
+        passed=bool(hpq <= limits["shannon"] < hpq + 1), measured=limits["shannon"],
+        theory=hpq, bound=f"[{hpq:.6f}, {hpq + 1:.6f})"))
+    verdicts.append(Verdict(
+        claim="arithmetic: quantisation gap |H(p,q^) - H(p,q)| < 1e-5 bits at b = 24",
+        passed=abs(limits["arithmetic"] - hpq) < 1e-5, measured=limits["arithmetic"],
+        theory=hpq, bound="1e-5 bits"))
+    params = dict(p=P, q=Q, n_values=ns, trials=trials, precision=arith.precision,
+                  entropy_bits=h, cross_entropy_bits=hpq, limits=limits)
+    cols = ["series", "n", "bits_per_symbol", "band_lo", "band_hi", "ci99_lo", "ci99_hi", "limit"]
+    return Result(cols, rows, verdicts, params)
+
+
+def plot(table, params):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(ONE_COLUMN, 2.4))
+    const = {r["series"]: r["bits_per_symbol"] for r in table if math.isnan(r["n"])}
+    lines = [("H(p)", PALETTE["black"], ":"), ("H(p,q)", PALETTE["blue"], "-"),
+             ("huffman E_p[l]", CODE_STYLE["huffman"]["color"], "--"),
+             ("shannon E_p[l]", CODE_STYLE["shannon"]["color"], "-.")]
+    for name, color, ls in lines:
+        label = {"H(p)": "$H(p)$", "H(p,q)": r"$H(p,q) \approx H(p,\hat q)$",
+                 "huffman E_p[l]": r"Huffman $E_p[\ell]$",
+                 "shannon E_p[l]": r"Shannon $E_p[\ell]$"}[name]
+        ax.axhline(const[name], color=color, linestyle=ls, linewidth=0.8, alpha=0.9, label=label)
+    for code in CODES:
+        s = series(table, code)
+        st = CODE_STYLE[code]
+        ax.fill_between(s["n"], s["band_lo"], s["band_hi"], color=st["color"], alpha=0.15, lw=0)
+        ax.plot(s["n"], s["bits_per_symbol"], color=st["color"], marker=st["marker"],
+                linestyle="none", label=f"{code}, measured")
+    ax.set_xscale("log")
+    ax.set_xlabel("message length n (symbols)")
+    ax.set_ylabel("bits/symbol")
+    ax.set_ylim(0.9, 3.9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, handlelength=2.2,
+              columnspacing=1.0)
+    return fig
+
+
+if __name__ == "__main__":
+    import sys
+
+    standalone(sys.modules[__name__])
