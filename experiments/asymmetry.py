@@ -18,10 +18,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "experiments"
 
-from simulator import bernoulli, entropy, js_divergence, kl_divergence, simulate, uniform, zipf
+from simulator import (bernoulli, build_code, entropy, js_divergence, kl_divergence, simulate,
+                       uniform, zipf)
 
 from .common import ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks, standalone
-from .common import z_two_sided
+from .common import theory_half_width
 
 NAME = "asymmetry"
 TITLE = "KL(p||q) and KL(q||p) differ; the Jensen-Shannon divergence does not"
@@ -36,12 +37,12 @@ def pairs():
     }
 
 
-def measure(label, data, code_from, n, seed):
+def measure(label, data, code_from, n, seed, delta):
     """Excess over H(data) of an arithmetic code built from ``code_from`` (bits/symbol)."""
     m = simulate(data, code_from, "arithmetic", n=n, rng=np.random.default_rng(seed))
     h = entropy(data)
-    return dict(excess=m.bits_per_symbol - h, expected=m.model_cross_entropy_bits - h,
-                se=(m.ci99[1] - m.ci99[0]) / 2 / 2.5758293035489004)
+    half = theory_half_width(build_code(code_from, "arithmetic"), data, n, 1, delta)
+    return dict(excess=m.bits_per_symbol - h, expected=m.model_cross_entropy_bits - h, half=half)
 
 
 def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
@@ -53,44 +54,44 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
         jobs += [(label, "KL(p||q)", p, q), (label, "KL(q||p)", q, p),
                  (label, "p vs m", p, m), (label, "q vs m", q, m)]
     seeds = child_seeds(seed, len(jobs))
-    res = run_tasks(measure, [(lab, d, c, n, s) for (lab, _, d, c), s in zip(jobs, seeds)],
+    delta = 0.01 / len(jobs)  # family-wise 99% over every measurement (Bernstein)
+    res = run_tasks(measure, [(lab, d, c, n, s, delta) for (lab, _, d, c), s in zip(jobs, seeds)],
                     executor, progress)
     got = {(lab, kind): r for (lab, kind, _, _), r in zip(jobs, res)}
 
-    n_checks = 3 * len(ps)
-    z = z_two_sided(1 - 0.01 / n_checks)  # family-wise 99% over all plotted intervals
-    slack = 8 / n  # the coder's per-message range [-8, +1] bits
     rows, verdicts = [], []
     inside, asym_ok = True, True
     for label, (p, q) in ps.items():
         a, b = got[(label, "KL(p||q)")], got[(label, "KL(q||p)")]
         c, d = got[(label, "p vs m")], got[(label, "q vs m")]
         js = dict(excess=(c["excess"] + d["excess"]) / 2, expected=(c["expected"] + d["expected"]) / 2,
-                  se=0.5 * np.hypot(c["se"], d["se"]))
+                  half=(c["half"] + d["half"]) / 2)
         theory = {"KL(p||q)": kl_divergence(p, q), "KL(q||p)": kl_divergence(q, p),
                   "JS(p,q)": js_divergence(p, q)}
         for kind, r in (("KL(p||q)", a), ("KL(q||p)", b), ("JS(p,q)", js)):
-            half = z * r["se"] + slack
+            half = r["half"]
             inside &= abs(r["excess"] - r["expected"]) <= half
             rows.append(dict(pair=label, measure=kind, measured=r["excess"], half_width=half,
                              theory=theory[kind], coder_expected=r["expected"]))
         # asymmetry is significant: the two intervals do not overlap, on the predicted side
         diff = a["excess"] - b["excess"]
-        sep = z * np.hypot(a["se"], b["se"]) + 2 * slack
+        sep = a["half"] + b["half"]
         asym_ok &= abs(diff) > sep and np.sign(diff) == np.sign(theory["KL(p||q)"] - theory["KL(q||p)"])
     gap = max(abs(r["coder_expected"] - r["theory"]) for r in rows)
     verdicts.append(Verdict(
         claim="every measured KL and JS lies in its interval around the coder's expectation",
         passed=bool(inside), measured="all inside" if inside else "some outside",
-        theory="H(data, q^) - H(data)", bound=f"family-wise 99% (z = {z:.3f}), plus [-8, +1] bits/message"))
+        theory="H(data, q^) - H(data)",
+        bound="Bernstein with the exact variance, family-wise 99%, plus [-8, +1] bits/message"))
     verdicts.append(Verdict(
         claim="KL(p||q) and KL(q||p) differ, significantly and in the predicted direction, for every pair",
         passed=bool(asym_ok), measured="all pairs" if asym_ok else "not all",
-        theory="KL(p||q) != KL(q||p)", bound="difference beyond the combined 99% intervals"))
+        theory="KL(p||q) != KL(q||p)", bound="difference beyond the sum of the two half-widths"))
     verdicts.append(Verdict(
         claim="the coder's expectation equals the divergence up to quantisation (< 1e-4 bits)",
         passed=gap < 1e-4, measured=gap, theory=0.0, bound="1e-4 bits (q >= 0.005 here, b = 24)"))
-    params = dict(n=n, pairs={k: [v[0].tolist(), v[1].tolist()] for k, v in ps.items()}, family_z=z)
+    params = dict(n=n, pairs={k: [v[0].tolist(), v[1].tolist()] for k, v in ps.items()},
+                  delta_per_interval=delta)
     cols = ["pair", "measure", "measured", "half_width", "theory", "coder_expected"]
     return Result(cols, rows, verdicts, params)
 

@@ -24,12 +24,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "experiments"
 
-from simulator import BlockHuffmanCode, cross_entropy, entropy, simulate
+from simulator import BlockHuffmanCode, build_code, cross_entropy, entropy, simulate
 from simulator.codes.block import tuple_probabilities
 from simulator.codes.huffman import huffman_lengths
 
 from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import standalone, z_two_sided
+from .common import standalone, theory_half_width
 
 NAME = "block_huffman"
 TITLE = "Block Huffman per-symbol length approaches H(p,q) non-monotonically"
@@ -63,19 +63,20 @@ def tie_spread(k: int, seed: int, p=P, q=Q) -> tuple[float, float]:
     return min(values), max(values)
 
 
-def measure(code, k, n, trials, seed):
-    m = simulate(P, Q, code, n=n, trials=trials, block=k if code == "block-huffman" else None,
-                 rng=np.random.default_rng(seed))
-    return dict(bps=m.bits_per_symbol, expected=m.expected_bits_per_symbol,
-                se=(m.ci99[1] - m.ci99[0]) / 2 / 2.5758293035489004)
+def measure(code, k, n, trials, seed, delta):
+    block = k if code == "block-huffman" else None
+    m = simulate(P, Q, code, n=n, trials=trials, block=block, rng=np.random.default_rng(seed))
+    half = theory_half_width(build_code(Q, code, block=block), P, n, trials, delta)
+    return dict(bps=m.bits_per_symbol, expected=m.expected_bits_per_symbol, half=half)
 
 
 def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     n = 27_720 * (1 if quick else 8)  # a multiple of every k <= 12: whole blocks only
     trials = 2 if quick else 4
     seeds = child_seeds(seed, len(KS) + 1 + len(KS))
-    tasks = [("block-huffman", k, n, trials, seeds[i]) for i, k in enumerate(KS)]
-    tasks.append(("arithmetic", 1, n, trials, seeds[len(KS)]))
+    delta = 0.01 / (len(KS) + 1)  # family-wise 99% (Bernstein) over the measured points
+    tasks = [("block-huffman", k, n, trials, seeds[i], delta) for i, k in enumerate(KS)]
+    tasks.append(("arithmetic", 1, n, trials, seeds[len(KS)], delta))
     res = run_tasks(measure, tasks, executor, progress)
     spreads = [tie_spread(k, seeds[len(KS) + 1 + i]) for i, k in enumerate(KS)]
     tie_rows = []
@@ -86,15 +87,14 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
 
     h, hpq = entropy(P), cross_entropy(P, Q)
     exact = [BlockHuffmanCode(Q, k).expected_bits_per_symbol(P) for k in KS]
-    z = z_two_sided(1 - 0.01 / (len(KS) + 1))
     rows, inside = [], True
     for k, r, e, (lo, hi) in zip(KS, res, exact, spreads):
-        half = z * r["se"]
-        inside &= abs(r["bps"] - e) <= half + 1e-9
+        half = r["half"]
+        inside &= abs(r["bps"] - e) <= half
         rows.append(dict(series="block-huffman", k=k, bits_per_symbol=r["bps"], half_width=half,
                          exact=e, tie_min=lo, tie_max=hi))
     a = res[-1]
-    a_half = z * a["se"] + 8 / n
+    a_half = a["half"]
     inside_a = abs(a["bps"] - a["expected"]) <= a_half
     rows.append(dict(series="arithmetic", k=np.nan, bits_per_symbol=a["bps"], half_width=a_half,
                      exact=a["expected"]))
@@ -109,7 +109,7 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     verdicts = [
         Verdict(claim="measured bits/symbol lie in their intervals around the exact E[l_k]/k, k = 1..12",
                 passed=bool(inside), measured="all inside" if inside else "some outside",
-                theory="E[l_k]/k (exact)", bound=f"family-wise 99% (z = {z:.3f})"),
+                theory="E[l_k]/k (exact)", bound="Bernstein with the exact block-length variance, family-wise 99%"),
         Verdict(claim="the exact values reproduce THEORY.md for k = 1..10 (to 1e-4)",
                 passed=bool(np.allclose(exact[:10], THEORY_VALUES, atol=6e-5)),
                 measured=", ".join(f"{e:.4f}" for e in exact[:10]),
@@ -129,10 +129,10 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
                 bound=f"spread > 0.1 bits per block over {N_ORDERS} orders, k <= {max(KS_TIES)}"),
         Verdict(claim="the arithmetic coder's bits/symbol lie in the interval around H(p,q^)",
                 passed=bool(inside_a), measured=a["bps"], theory=a["expected"],
-                bound=f"99% family-wise, plus [-8, +1] bits per message"),
+                bound="Bernstein, family-wise 99%, plus [-8, +1] bits per message"),
     ]
     params = dict(p=P.tolist(), q=Q.tolist(), k_values=list(KS), n=n, trials=trials,
-                  entropy_bits=h, cross_entropy_bits=hpq, tie_orders=N_ORDERS, family_z=z)
+                  entropy_bits=h, cross_entropy_bits=hpq, tie_orders=N_ORDERS, delta_per_interval=delta)
     cols = ["series", "k", "bits_per_symbol", "half_width", "exact", "tie_min", "tie_max"]
     return Result(cols, rows, verdicts, params)
 

@@ -21,8 +21,8 @@ if __package__ in (None, ""):  # run as a script: python experiments/convergence
 
 from simulator import build_code, cross_entropy, entropy, simulate
 
-from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, Z99, child_seeds, mean_ci
-from .common import run_tasks, series, standalone
+from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
+from .common import series, standalone, theory_half_width
 
 NAME = "convergence"
 TITLE = "Bits per symbol converge to each code's own limit, not all to H(p,q)"
@@ -50,35 +50,38 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     limits = {"arithmetic": arith.expected_bits_per_symbol(P),
               "huffman": build_code(Q, "huffman").expected_length(P),
               "shannon": build_code(Q, "shannon").expected_length(P)}
+    coders = {c: build_code(Q, c) for c in CODES}
+    delta = 0.01 / len(CODES)  # family-wise 99% over the three verdicts below
     rows, verdicts = [], []
     for (code, n, _, _), bps in zip(tasks, results):
-        mean, half = mean_ci(bps, Z99)
+        mean = float(np.mean(bps))
+        half = theory_half_width(coders[code], P, n, trials, delta)
         lo, hi = np.percentile(bps, [2.5, 97.5])
         rows.append(dict(series=code, n=n, bits_per_symbol=mean, band_lo=lo, band_hi=hi,
-                         ci99_lo=mean - half, ci99_hi=mean + half, limit=limits[code]))
+                         interval_lo=limits[code] - half, interval_hi=limits[code] + half,
+                         limit=limits[code]))
     for name, value in (("H(p)", h), ("H(p,q)", hpq), ("H(p,q^)", limits["arithmetic"]),
                         ("huffman E_p[l]", limits["huffman"]), ("shannon E_p[l]", limits["shannon"])):
         rows.append(dict(series=name, n=math.nan, bits_per_symbol=value))
 
-    # Verdicts at the largest n: the 99% interval of the mean over trials, widened by
-    # the coder's proven per-message slack for arithmetic (between -8 and +1 bits).
+    # Verdicts at the largest n: the mean over all messages lies in the interval around
+    # the code's own limit (Bernstein with the exact length variance, family-wise 99%,
+    # plus the arithmetic coder's [-8, +1] bits per message).
     n = ns[-1]
     final = {r["series"]: r for r in rows if r.get("n") == n}
     for code in CODES:
         r = final[code]
-        slack_lo, slack_hi = (8 / n, 1 / n) if code == "arithmetic" else (0.0, 0.0)
-        inside = r["ci99_lo"] - slack_hi <= limits[code] <= r["ci99_hi"] + slack_lo
+        inside = r["interval_lo"] <= r["bits_per_symbol"] <= r["interval_hi"]
         verdicts.append(Verdict(
             claim=f"{code}: bits/symbol at n={n} converge to its own limit",
             passed=bool(inside), measured=r["bits_per_symbol"], theory=limits[code],
-            bound=f"99% CI of the mean over {trials} messages "
-                  f"[{r['ci99_lo']:.6f}, {r['ci99_hi']:.6f}]"
-                  + (" widened by the coder's [-8, +1] bits per message" if slack_lo else "")))
+            bound=f"[{r['interval_lo']:.6f}, {r['interval_hi']:.6f}]: Bernstein, family-wise 99%, "
+                  f"{trials} messages" + (", plus [-8, +1] bits per message" if code == "arithmetic" else "")))
     r = final["huffman"]
     verdicts.append(Verdict(
-        claim="huffman: its limit is not H(p,q) (H(p,q) lies outside its 99% CI)",
-        passed=not (r["ci99_lo"] <= hpq <= r["ci99_hi"]), measured=r["bits_per_symbol"],
-        theory=hpq, bound=f"99% CI [{r['ci99_lo']:.6f}, {r['ci99_hi']:.6f}]"))
+        claim="huffman: its limit is not H(p,q): H(p,q) lies outside the interval around it",
+        passed=not (r["interval_lo"] <= hpq <= r["interval_hi"]), measured=r["bits_per_symbol"],
+        theory=hpq, bound=f"[{r['interval_lo']:.6f}, {r['interval_hi']:.6f}]"))
     verdicts.append(Verdict(
         claim="shannon: H(p,q) <= E_p[l] < H(p,q) + 1 (exact)",
         passed=bool(hpq <= limits["shannon"] < hpq + 1), measured=limits["shannon"],
@@ -89,7 +92,7 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
         theory=hpq, bound="1e-5 bits"))
     params = dict(p=P, q=Q, n_values=ns, trials=trials, precision=arith.precision,
                   entropy_bits=h, cross_entropy_bits=hpq, limits=limits)
-    cols = ["series", "n", "bits_per_symbol", "band_lo", "band_hi", "ci99_lo", "ci99_hi", "limit"]
+    cols = ["series", "n", "bits_per_symbol", "band_lo", "band_hi", "interval_lo", "interval_hi", "limit"]
     return Result(cols, rows, verdicts, params)
 
 

@@ -18,9 +18,9 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "experiments"
 
-from simulator import entropy, kl_divergence, simulate
+from simulator import build_code, entropy, kl_divergence, simulate
 
-from .common import ONE_COLUMN, PALETTE, Result, Verdict, run_tasks, standalone, z_two_sided
+from .common import ONE_COLUMN, PALETTE, Result, Verdict, run_tasks, standalone, theory_half_width
 
 NAME = "gibbs_minimum"
 TITLE = "Bits per symbol are minimal, H(p), exactly where q = p"
@@ -33,23 +33,22 @@ def q_path(t: float) -> np.ndarray:
     return w / w.sum()
 
 
-def measure(t, n, trials, seed):
+def measure(t, n, trials, seed, delta):
     m = simulate(P, q_path(t), "arithmetic", n=n, trials=trials, rng=np.random.default_rng(seed))
-    return dict(bps=m.bits_per_symbol, expected=m.model_cross_entropy_bits,
-                se=(m.ci99[1] - m.ci99[0]) / 2 / 2.5758293035489004)
+    half = theory_half_width(build_code(q_path(t), "arithmetic"), P, n, trials, delta)
+    return dict(bps=m.bits_per_symbol, expected=m.model_cross_entropy_bits, half=half)
 
 
 def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     n, trials = (10_000, 5) if quick else (200_000, 10)
     # One seed for every t: each q_t codes the very same messages.
-    res = run_tasks(measure, [(float(t), n, trials, seed) for t in TS], executor, progress)
+    delta = 0.01 / len(TS)  # family-wise 99% (Bernstein) over the grid
+    res = run_tasks(measure, [(float(t), n, trials, seed, delta) for t in TS], executor, progress)
     h = entropy(P)
-    z = z_two_sided(1 - 0.01 / len(TS))
-    slack = 8 / n  # the coder's [-8, +1] bits per message, per symbol
     rows = []
     inside = True
     for t, r in zip(TS, res):
-        half = z * r["se"] + slack
+        half = r["half"]
         inside &= abs(r["bps"] - r["expected"]) <= half
         rows.append(dict(series="measured", t=float(t), bits_per_symbol=r["bps"], half_width=half,
                          theory=h + kl_divergence(P, q_path(t))))
@@ -58,21 +57,24 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
                          bits_per_symbol=h + kl_divergence(P, q_path(t))))
     measured = [r["bits_per_symbol"] for r in rows if r["series"] == "measured"]
     best_t = float(TS[int(np.argmin(measured))])
-    at_one = measured[int(np.flatnonzero(TS == 1.0)[0])]
+    one = int(np.flatnonzero(TS == 1.0)[0])
+    at_one = measured[one]
     verdicts = [
         Verdict(claim="every measured point lies in its interval around H(p, q^_t)",
                 passed=bool(inside), measured="all inside" if inside else "some outside",
                 theory="H(p) + KL(p||q^_t)",
-                bound=f"family-wise 99% over {len(TS)} points (z = {z:.3f}), plus [-8, +1] bits/message"),
+                bound=f"Bernstein with the exact variance, family-wise 99% over {len(TS)} points, "
+                      "plus [-8, +1] bits/message"),
         Verdict(claim="the measured minimum is at t = 1, where q = p (common random numbers)",
                 passed=best_t == 1.0, measured=best_t, theory=1.0, bound="exact grid point"),
         Verdict(claim="at q = p the measured cost meets H(p)",
-                passed=abs(at_one - h) <= z * res[int(np.flatnonzero(TS == 1.0)[0])]["se"] + slack
-                + 1e-6, measured=at_one, theory=h,
-                bound="the point's interval (+1e-6 quantisation of q^ = p at b = 24)"),
+                passed=abs(at_one - h) <= res[one]["half"] + abs(res[one]["expected"] - h),
+                measured=at_one, theory=h,
+                bound=f"the point's interval, plus |H(p,q^) - H(p)| = {abs(res[one]['expected'] - h):.1e} "
+                      "(quantisation of q = p at b = 24)"),
     ]
     params = dict(p=P.tolist(), t_values=TS.tolist(), n=n, trials=trials, entropy_bits=h,
-                  path="q_t proportional to p^t", family_z=z)
+                  path="q_t proportional to p^t", delta_per_interval=delta)
     return Result(["series", "t", "bits_per_symbol", "half_width", "theory"], rows, verdicts, params)
 
 

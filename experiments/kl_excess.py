@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 from simulator import build_code, dirichlet, entropy, kl_divergence, mix_uniform, simulate
 
 from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import series, standalone, z_two_sided
+from .common import series, standalone, theory_half_width
 
 NAME = "kl_excess"
 TITLE = "The excess over H(p) of a code built from q is KL(p||q) for the arithmetic coder"
@@ -41,19 +41,19 @@ def make_pair(seed):
     return K, alpha, p.probs, q.probs
 
 
-def measure(pair_seed, n, seed):
+def measure(pair_seed, n, seed, delta):
     K, alpha, p, q = make_pair(pair_seed)
     out = dict(K=K, alpha=alpha, entropy=entropy(p), kl=kl_divergence(p, q))
     # Quantisation: optimal rounding keeps each frequency within one unit of q 2^b (or
     # raises it to 1), so on the support of p, |log2(q^/q)| <= log2(1 + 1/(q 2^b - 1)).
-    model = build_code(q, "arithmetic").model
+    model = build_code(q, "arithmetic")
     on = p > 0
-    qt = q[on] * model.total
+    qt = q[on] * model.model.total
     out["gap_bound"] = float(np.max(np.log2(1 + 1 / np.maximum(qt - 1, 1e-300))))
     for code in CODES:
         m = simulate(p, q, code, n=n, rng=np.random.default_rng(seed))
-        half_z1 = (m.ci99[1] - m.ci99[0]) / 2 / 2.5758293035489004  # s / sqrt(n)
-        out[code] = (m.bits_per_symbol, m.expected_bits_per_symbol, half_z1)
+        half = theory_half_width(model if code == "arithmetic" else build_code(q, code), p, n, 1, delta)
+        out[code] = (m.bits_per_symbol, m.expected_bits_per_symbol, half)
     return out
 
 
@@ -61,28 +61,23 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     n_pairs = 16 if quick else 80
     n = 20_000 if quick else 200_000
     seeds = child_seeds(seed, 2 * n_pairs)
-    tasks = [(seeds[2 * i], n, seeds[2 * i + 1]) for i in range(n_pairs)]
+    # Family-wise 99% over every (pair, code) interval: Bernstein at 0.01 / (3 n_pairs).
+    delta = 0.01 / (len(CODES) * n_pairs)
+    tasks = [(seeds[2 * i], n, seeds[2 * i + 1], delta) for i in range(n_pairs)]
     results = run_tasks(measure, tasks, executor, progress)
-
-    # Family-wise 99%: each of the n_pairs intervals at level 1 - 0.01 / n_pairs.
-    z = z_two_sided(1 - 0.01 / n_pairs)
     rows, verdicts = [], []
     worst = {c: 0.0 for c in CODES}
     inside = {c: True for c in CODES}
     shannon_ok, huffman_ok = True, True
     for i, r in enumerate(results):
         for code in CODES:
-            bps, expected, se = r[code]
+            bps, expected, half = r[code]  # expected: H(p,q^) or the exact E_p[l]
             excess = bps - r["entropy"]
-            # arithmetic: expected is H(p,q^); its per-message slack is [-8, +1] bits
-            slack = (8 / n) if code == "arithmetic" else 0.0
-            # 1e-9: floating-point rounding of the exact expectation (p sums to 1 +- 1e-16)
-            ok = abs(bps - expected) <= z * se + slack + 1e-9
-            inside[code] &= bool(ok)
-            worst[code] = max(worst[code], abs(bps - expected) / (z * se + slack) if se > 0 else 0)
+            inside[code] &= bool(abs(bps - expected) <= half)
+            worst[code] = max(worst[code], abs(bps - expected) / half)
             rows.append(dict(series=code, pair=i, K=r["K"], alpha=r["alpha"], kl=r["kl"],
                              excess=excess, expected_excess=expected - r["entropy"],
-                             half_width=z * se + slack))
+                             half_width=half))
             if code == "shannon":
                 shannon_ok &= r["kl"] - 1e-12 <= expected - r["entropy"] < r["kl"] + 1
             if code == "huffman":
@@ -94,7 +89,8 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
         verdicts.append(Verdict(
             claim=f"{code}: every pair's measured bits/symbol lies in its interval around {limit}",
             passed=inside[code], measured=f"largest |error| / half-width = {worst[code]:.3f}",
-            theory=limit, bound=f"family-wise 99% (z = {z:.3f} per pair, {n_pairs} pairs)"
+            theory=limit, bound=f"Bernstein with the exact length variance, family-wise 99% over "
+                                f"{n_pairs} pairs x 3 codes"
                                 + (", plus [-8, +1] bits per message" if code == "arithmetic" else "")))
     verdicts.append(Verdict(
         claim="arithmetic: on the diagonal up to the quantisation gap, |H(p,q^) - H(p,q)| <= "
@@ -111,7 +107,7 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
         passed=bool(huffman_ok) and max(off) > 0.01, measured=f"max |excess - KL| = {max(off):.3f}",
         theory=">= 0", bound="exact"))
     params = dict(n_pairs=n_pairs, n=n, K_values=KS, alpha_values=ALPHAS, q_mixing=1e-3,
-                  family_z=z)
+                  delta_per_interval=delta)
     cols = ["series", "pair", "K", "alpha", "kl", "excess", "expected_excess", "half_width"]
     return Result(cols, rows, verdicts, params)
 

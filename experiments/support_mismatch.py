@@ -20,11 +20,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     __package__ = "experiments"
 
-from simulator import cross_entropy, mix_uniform, simulate
+from simulator import build_code, cross_entropy, mix_uniform, simulate
 from simulator._validate import UnencodableSymbolError
 
 from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import standalone, z_two_sided
+from .common import standalone, theory_half_width
 
 NAME = "support_mismatch"
 TITLE = "q(x) = 0 < p(x): refused; smoothed by eps, the cost grows like p(x) log2(1/eps)"
@@ -34,10 +34,11 @@ EPS = tuple(10.0 ** -e for e in range(1, 13))
 THEORY_VALUES = {1e-3: 3.638, 1e-6: 6.129, 1e-12: 11.112}  # THEORY.md, H(p, q_eps)
 
 
-def measure(code, eps, n, seed):
-    m = simulate(P, mix_uniform(Q, eps), code, n=n, rng=np.random.default_rng(seed))
-    return dict(bps=m.bits_per_symbol, expected=m.expected_bits_per_symbol,
-                se=(m.ci99[1] - m.ci99[0]) / 2 / 2.5758293035489004)
+def measure(code, eps, n, seed, delta):
+    q = mix_uniform(Q, eps)
+    m = simulate(P, q, code, n=n, rng=np.random.default_rng(seed))
+    half = theory_half_width(build_code(q, code), P, n, 1, delta)
+    return dict(bps=m.bits_per_symbol, expected=m.expected_bits_per_symbol, half=half)
 
 
 def refused(code) -> str:
@@ -51,15 +52,14 @@ def refused(code) -> str:
 
 def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     n = 20_000 if quick else 1_000_000
-    tasks = [(code, eps, n, s) for (code, eps), s in
+    delta = 0.01 / (2 * len(EPS))  # family-wise 99% (Bernstein) over all points
+    tasks = [(code, eps, n, s, delta) for (code, eps), s in
              zip([(c, e) for c in ("arithmetic", "huffman") for e in EPS], child_seeds(seed, 2 * len(EPS)))]
     res = run_tasks(measure, tasks, executor, progress)
-    z = z_two_sided(1 - 0.01 / len(tasks))
-    slack = 8 / n
     rows, inside = [], True
-    for (code, eps, _, _), r in zip(tasks, res):
-        half = z * r["se"] + (slack if code == "arithmetic" else 0.0)
-        inside &= abs(r["bps"] - r["expected"]) <= half + 1e-9
+    for (code, eps, _, _, _), r in zip(tasks, res):
+        half = r["half"]
+        inside &= abs(r["bps"] - r["expected"]) <= half
         rows.append(dict(series=code, eps=eps, bits_per_symbol=r["bps"], half_width=half,
                          expected=r["expected"], cross_entropy=cross_entropy(P, mix_uniform(Q, eps))))
     for e in np.logspace(0, -12.5, 126):
@@ -80,7 +80,8 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
         Verdict(claim="every measured point lies in its interval around the code's expectation",
                 passed=bool(inside), measured="all inside" if inside else "some outside",
                 theory="H(p, q^_eps) (arithmetic), E_p[l] (Huffman)",
-                bound=f"family-wise 99% (z = {z:.3f}), plus [-8, +1] bits/message for arithmetic"),
+                bound="Bernstein with the exact variance, family-wise 99%, plus [-8, +1] bits/message "
+                      "for arithmetic"),
         Verdict(claim="H(p, q_eps) matches THEORY.md at eps = 1e-3, 1e-6, 1e-12 (to 1e-3)",
                 passed=all(abs(cross_entropy(P, mix_uniform(Q, e)) - v) < 1e-3 for e, v in THEORY_VALUES.items()),
                 measured=", ".join(f"{cross_entropy(P, mix_uniform(Q, e)):.3f}" for e in THEORY_VALUES),
@@ -104,7 +105,7 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
                 measured=msg_a or "no error", theory="UnencodableSymbolError", bound="the message names the symbol"),
     ]
     params = dict(p=P.tolist(), q=Q.tolist(), eps_values=list(EPS), n=n, precision=24,
-                  floor_eps=floor_eps, family_z=z, refusal_arithmetic=msg_a, refusal_huffman=msg_h)
+                  floor_eps=floor_eps, delta_per_interval=delta, refusal_arithmetic=msg_a, refusal_huffman=msg_h)
     cols = ["series", "eps", "bits_per_symbol", "half_width", "expected", "cross_entropy"]
     return Result(cols, rows, verdicts, params)
 
