@@ -218,10 +218,17 @@ def series(table: list[dict], name: str, key: str = "series") -> dict:
 
 
 def git_commit() -> str | None:
+    """HEAD of the checkout the experiments run from, with "-dirty" when tracked files
+    differ from it (the figure was then drawn by uncommitted code); None outside git."""
+    here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=5)
-        return out.stdout.strip() or None if out.returncode == 0 else None
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=here, timeout=5)
+        if head.returncode != 0 or not head.stdout.strip():
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                "../simulator"], capture_output=True, text=True, cwd=here, timeout=5)
+        return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
