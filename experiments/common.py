@@ -50,6 +50,7 @@ class Verdict:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d["passed"] = bool(d["passed"])
         for k in ("measured", "theory"):
             if isinstance(d[k], float):
                 d[k] = None if math.isnan(d[k]) else (str(d[k]) if math.isinf(d[k]) else d[k])
@@ -298,7 +299,7 @@ def run(module, *, seed: int, quick: bool, out: Path, executor: Executor | None 
         "params": result.params, "versions": versions(), "git_commit": git_commit(),
         "wall_seconds": round(time.perf_counter() - t0, 3),
         "verdicts": [v.to_dict() for v in result.verdicts],
-        "passed": all(v.passed for v in result.verdicts),
+        "passed": bool(all(v.passed for v in result.verdicts)),
     }
     write_atomic(out / f"{module.NAME}.json",
                  (json.dumps(record, indent=2, default=_json_default) + "\n").encode())
@@ -306,6 +307,8 @@ def run(module, *, seed: int, quick: bool, out: Path, executor: Executor | None 
 
 
 def _json_default(o):
+    if isinstance(o, np.bool_):
+        return bool(o)
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):
