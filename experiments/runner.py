@@ -16,7 +16,7 @@ from simulator._validate import XentsimError
 
 #: In the order the story is told (and the README shows them).
 EXPERIMENTS = ["convergence", "kl_excess", "asymmetry", "gibbs_minimum", "block_huffman",
-               "support_mismatch", "continuous", "learning", "precision",
+               "support_mismatch", "classification", "continuous", "learning", "precision",
                "direction"]
 
 
