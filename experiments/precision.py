@@ -127,15 +127,15 @@ def plot(table, params):
 
     bx.axhline(0, color=PALETTE["black"], lw=0.6)
     bx.plot(b, [r["gap_exact"] for r in table], color=st["color"], ls="--", lw=0.8,
-            label=r"$H(p,\hat q_b) - H(p,q)$, exact")
+            label="exact")
     bx.errorbar(b, [r["gap_measured"] for r in table], yerr=[r["gap_half_width"] for r in table],
                 linestyle="none", marker=st["marker"], color=st["color"], markerfacecolor="none",
-                capsize=1.5, lw=0.6, label="measured (same message at b and 32)")
+                capsize=1.5, lw=0.6, label="measured")
     bx.set_yscale("symlog", linthresh=1e-5)
     bx.set_xlabel("coder precision b")
-    bx.set_ylabel("quantisation gap (bits/symbol)")
+    bx.set_ylabel(r"gap $H(p,\hat q_b) - H(p,q)$ (bits/symbol)")
     bx.set_title("(b) the gap changes sign", loc="left")
-    bx.legend(loc="upper left")
+    bx.legend(loc="lower right")
     return fig
 
 
