@@ -240,8 +240,10 @@ def encode(symbols, model, *, trace: bool = False):
     """Arithmetic-code a message with ``model``; bit for bit what ReferenceCoder gives.
 
     Returns a big-endian bitarray, or with ``trace=True`` also the bits committed
-    (shifted out of the coder's window) after each symbol: at every prefix
-    x_1..x_i they lag sum_j -log2 q^(x_j) by at most 64 bits.
+    (shifted out of the coder's window) after each symbol. After S bytes have left
+    the window, the interval's width is rng 2^-(64 + 8S) with 2^56 <= rng < 2^64, so
+    the ideal prefix length sum_j -log2 q^(x_j) lies in (8S, 8S + 8]: the trace lags it
+    by less than 8 bits (and never leads it, up to the truncation term).
     """
     symbols = _as_symbols(symbols)
     _check_model(symbols, model)

@@ -19,7 +19,7 @@ from bitarray import bitarray
 
 from .._validate import XentsimError, check_int, check_pmf
 from .huffman import HuffmanCode
-from .prefix import PrefixCode, _as_bits, _as_symbols, padded_bytes
+from .prefix import _as_bits, _as_symbols, check_code_pmf, padded_bytes
 
 #: Largest extended alphabet (number of k-tuples, K^k) a block code may be built on.
 MAX_BLOCK_ALPHABET = 1 << 20
@@ -85,10 +85,7 @@ class BlockHuffmanCode:
         return self.block.lengths
 
     def _check_p(self, p) -> np.ndarray:
-        p = check_pmf(p, "p")
-        if p.size != self.n_symbols:
-            raise XentsimError(f"p has {p.size} symbols but the code has {self.n_symbols}")
-        return p
+        return check_code_pmf(p, self.n_symbols)
 
     def expected_length(self, p) -> float:
         """E[l_k] in bits per block under p^k, exactly (inf if p can emit an uncodable tuple)."""

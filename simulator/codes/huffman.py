@@ -49,18 +49,19 @@ def huffman_lengths(q) -> np.ndarray:
     parent = [0] * (2 * m - 1)
     node_w: list[int] = []
     li = ii = 0
+    def pop():  # the lighter queue head; a leaf wins a tie (rule 3)
+        nonlocal li, ii
+        if li < m and (ii >= len(node_w) or leaf_w[li] <= node_w[ii]):
+            li += 1
+            return li - 1, leaf_w[li - 1]
+        ii += 1
+        return m + ii - 1, node_w[ii - 1]
+
     for new in range(m, 2 * m - 1):
-        for _ in range(2):
-            if li < m and (ii >= len(node_w) or leaf_w[li] <= node_w[ii]):
-                take, weight = li, leaf_w[li]
-                li += 1
-            else:
-                take, weight = m + ii, node_w[ii]
-                ii += 1
-            parent[take] = new
-            if _ == 0:
-                first = weight
-        node_w.append(first + weight)
+        a, wa = pop()
+        b, wb = pop()
+        parent[a] = parent[b] = new
+        node_w.append(wa + wb)
     depth = [0] * (2 * m - 1)
     for node in range(2 * m - 3, -1, -1):  # the root, 2m-2, has depth 0
         depth[node] = depth[parent[node]] + 1

@@ -41,6 +41,14 @@ def _as_bits(bits) -> bitarray:
     return bits
 
 
+def check_code_pmf(p, n_symbols: int) -> np.ndarray:
+    """A validated p on the same alphabet as the code, or a clear error."""
+    p = check_pmf(p, "p")
+    if p.size != n_symbols:
+        raise XentsimError(f"p has {p.size} symbols but the code has {n_symbols}")
+    return p
+
+
 def padded_bytes(bits: bitarray) -> np.ndarray:
     """The stream's bytes followed by 8 zero bytes, so decoders may read ahead."""
     out = np.zeros((len(bits) + 7) // 8 + 8, dtype=np.uint8)
@@ -125,10 +133,7 @@ class PrefixCode:
     # ------------------------------------------------------------------ expectations
 
     def _check_p(self, p) -> np.ndarray:
-        p = check_pmf(p, "p")
-        if p.size != self.n_symbols:
-            raise XentsimError(f"p has {p.size} symbols but the code has {self.n_symbols}")
-        return p
+        return check_code_pmf(p, self.n_symbols)
 
     def expected_length(self, p) -> float:
         """E_p[l(X)] = sum_x p(x) l(x) in bits, exactly; inf if p puts mass where the
