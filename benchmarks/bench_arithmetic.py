@@ -15,7 +15,7 @@ import numpy as np
 
 from _common import P, Q, best_of, print_table
 from simulator.codes.arithmetic import ReferenceCoder, decode, encode
-from simulator.codes.models import AdaptiveModel, ConditionalModel, StaticModel
+from simulator.models import AdaptiveModel, ConditionalModel, StaticModel
 from simulator.distributions import sample
 
 try:

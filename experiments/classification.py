@@ -25,7 +25,7 @@ if __package__ in (None, ""):
     __package__ = "experiments"
 
 from simulator.codes.arithmetic import decode, encode
-from simulator.codes.models import ConditionalModel
+from simulator.models import ConditionalModel
 
 from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, standalone
 

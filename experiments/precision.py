@@ -26,7 +26,7 @@ if __package__ in (None, ""):
 
 from simulator import cross_entropy, sample, zipf
 from simulator.codes.arithmetic import decode, encode
-from simulator.codes.models import StaticModel
+from simulator.models import StaticModel
 
 from .common import CODE_STYLE, TWO_COLUMNS, PALETTE, Result, Verdict, bernstein_half_width
 from .common import run_tasks, standalone

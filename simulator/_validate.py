@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import UnencodableSymbolError, XentsimError  # noqa: F401 (re-exported)
+
 #: A pmf may miss 1 by at most this much (absolute) before it is rejected.
 SUM_TOLERANCE = 1e-9
-
-
-class XentsimError(ValueError):
-    """Bad input to xentsim: the message names the argument and the value."""
-
-
-class UnencodableSymbolError(XentsimError):
-    """A symbol occurred that the code, built from q, gives no codeword (q(x) = 0)."""
 
 
 def check_pmf(values, name: str = "p", *, normalize: bool = False) -> np.ndarray:

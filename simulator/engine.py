@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import measures
+from .errors import RoundTripError
 from ._validate import XentsimError, check_int, check_pmf, check_rng, check_same_alphabet
 from .codes import BlockHuffmanCode, HuffmanCode, ShannonCode
 from .distributions import sample
@@ -24,10 +25,6 @@ CODE_NAMES = ("huffman", "shannon", "block-huffman", "arithmetic")
 
 #: Two-sided 99% standard-normal quantile, z_{0.995}.
 Z99 = 2.5758293035489004
-
-
-class RoundTripError(RuntimeError):
-    """A decoded message differed from the encoded one: a bug in a coder, never data."""
 
 
 def build_code(q, code: str = "huffman", *, block: int | None = None,

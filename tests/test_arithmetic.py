@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from simulator._validate import UnencodableSymbolError, XentsimError
 from simulator.codes.arithmetic import ReferenceCoder, decode, encode
-from simulator.codes.models import AdaptiveModel, ConditionalModel, StaticModel, quantise
+from simulator.models import AdaptiveModel, ConditionalModel, StaticModel, quantise
 from simulator.distributions import mix_uniform, sample, zipf
 from simulator.engine import simulate
 from simulator.measures import cross_entropy, entropy

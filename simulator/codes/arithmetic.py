@@ -27,7 +27,7 @@ from bitarray import bitarray
 
 from .._validate import UnencodableSymbolError, XentsimError, check_int, check_pmf
 from . import _arith_kernels as K_
-from .models import AdaptiveModel, ConditionalModel, StaticModel
+from ..models import AdaptiveModel, ConditionalModel, StaticModel
 from .prefix import _as_bits, _as_symbols, padded_bytes
 
 MASK64 = (1 << 64) - 1

@@ -1,0 +1,115 @@
+"""The three interfaces every layer talks through: Source, Model, Code.
+
+Nothing above this module branches on a concrete class: the engine, the intervals,
+the experiments and the command line read these attributes and call these methods.
+A new source is one class satisfying :class:`Source`; a new arithmetic-coding model is
+one class satisfying :class:`Model`; both are then listed in their registry.
+
+This module holds only typing declarations; it imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where symbols come from: the true distribution p (or process)."""
+
+    n_symbols: int
+    #: True when the symbols are i.i.d.: per-unit code lengths are then independent and
+    #: an interval built on the exact unit law (Bernstein) is valid; otherwise the
+    #: engine uses message-level or batch-means intervals.
+    independent: bool
+
+    def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
+        """n symbols (integers 0..K-1); the only consumer of randomness."""
+
+    def marginal(self) -> np.ndarray:
+        """The law of one symbol (for a stationary source, the stationary law)."""
+
+    def block_law(self, k: int) -> np.ndarray:
+        """The law of k consecutive symbols over the K^k tuples in base-K order."""
+
+    def entropy_rate_bits(self) -> float:
+        """H of the process per symbol, in bits (H(p) for an i.i.d. source)."""
+
+
+@dataclass(frozen=True)
+class Tables:
+    """All the compiled arithmetic coder reads from a model.
+
+    ``cum`` holds cumulative frequencies, one row of K + 1 entries per row index. Which
+    row codes position t is fixed by ``row``:
+
+    - ``"const"``: row 0 at every position (one static table);
+    - ``"position"``: row t (a distribution per position);
+    - ``"context"``: row = the previous ``order`` symbols read as a base-K number
+      (positions before the start read as symbol 0);
+    - with ``increment > 0`` the counts are adaptive: the coder starts from ``cum`` and
+      adds ``increment`` to the coded symbol's frequency (in its row) after each symbol.
+
+    The frequency total is ``cum[row, -1]``; for the non-adaptive kinds it is
+    ``2**precision``.
+    """
+
+    cum: np.ndarray
+    row: str = "const"
+    order: int = 0
+    increment: int = 0
+    precision: int | None = None
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What the arithmetic coder believes: q as integer frequency tables."""
+
+    n_symbols: int
+    name: str
+
+    def tables(self, n: int) -> Tables:
+        """The tables that code a message of n symbols."""
+
+    def symbol_bits(self, symbols: np.ndarray) -> np.ndarray:
+        """Exact -log2 q^(x_t | past) of each symbol, in bits (inf where q^ is 0)."""
+
+
+@runtime_checkable
+class Code(Protocol):
+    """A code built from q alone: encode to real bits, decode, and its exact lengths.
+
+    The engine measures ``len(encode(x))``; everything else here is the theory the
+    measurement is compared with.
+    """
+
+    name: str
+    n_symbols: int
+    #: symbols per coding unit: 1, or k for a block code (intervals count units)
+    symbols_per_unit: int
+    #: (lo, hi): a message's real length minus the sum of its unit lengths lies in
+    #: [lo, hi] bits. (0, 0) for prefix codes; the arithmetic coder's termination bound.
+    slack_bits: tuple[float, float]
+
+    def encode(self, symbols: np.ndarray):
+        """A big-endian bitarray."""
+
+    def decode(self, bits, n_symbols: int) -> np.ndarray:
+        """Exactly ``n_symbols`` symbols, or a clear error for a damaged stream."""
+
+    def unit_bits(self, symbols: np.ndarray) -> np.ndarray:
+        """The length in bits of each whole unit of a message (float64)."""
+
+    def unit_law(self, source: Source) -> tuple[np.ndarray, np.ndarray] | None:
+        """(probabilities, lengths) of one unit under ``source``, exactly; None when
+        no fixed law exists (adaptive or per-position models)."""
+
+    def expected_message_bits(self, source: Source, n: int) -> float | None:
+        """Exact expected length of an n-symbol message (sum of unit lengths, slack
+        excluded); None when not computable."""
+
+    def report(self) -> dict:
+        """Fields describing the code for reports (e.g. precision, model name)."""
