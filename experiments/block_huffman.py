@@ -25,7 +25,7 @@ if __package__ in (None, ""):
     __package__ = "experiments"
 
 from simulator import BlockHuffmanCode, build_code, cross_entropy, entropy, simulate
-from simulator.codes.block import tuple_probabilities
+from simulator.distributions import tuple_probabilities
 from simulator.codes.huffman import huffman_lengths
 
 from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks

@@ -27,7 +27,7 @@ def length_spread(code, p) -> tuple[float, float, float, int]:
     """(mean, variance, largest |deviation|, symbols per codeword) of the per-codeword
     length under p: exact, from the code's own lengths (ideal lengths -log2 q^ for the
     arithmetic coder, per block for block codes)."""
-    from .codes.block import tuple_probabilities
+    from .distributions import tuple_probabilities
 
     p = np.asarray(p, dtype=float)
     if hasattr(code, "model"):  # arithmetic, static model

@@ -148,6 +148,24 @@ def from_counts(counts, pseudocount: float = 0.0) -> Pmf:
     return Pmf(c, "empirical", normalize=True)
 
 
+# --------------------------------------------------------------------------- tuples
+
+
+def tuple_probabilities(q: np.ndarray, k: int) -> np.ndarray:
+    """q^k over all K^k tuples in base-K order, each product taken in ascending symbol order."""
+    K = q.size
+    idx = np.arange(K**k, dtype=np.int64)
+    digits = np.empty((K**k, k), dtype=np.int64)
+    for j in range(k - 1, -1, -1):
+        digits[:, j] = idx % K
+        idx //= K
+    digits.sort(axis=1)
+    w = q[digits[:, 0]].copy()
+    for j in range(1, k):
+        w *= q[digits[:, j]]
+    return w
+
+
 # --------------------------------------------------------------------------- sampling
 
 

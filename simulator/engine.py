@@ -188,7 +188,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
                      model_cross_entropy_bits=expected,
                      quantisation_gap_bits=coder.quantisation_gap(p))
     else:
-        expected = coder.expected_message_bits(p, n) / n
+        expected = coder.expected_message_bits_p(p, n) / n
     return Measurement(
         code=code, alphabet_size=int(p.size), n_symbols=n, trials=trials, seed=seed,
         total_bits=total_bits, bits_per_symbol=bps, entropy_bits=h_p,

@@ -343,6 +343,36 @@ class ArithmeticCode:
     def length_moments(self, symbols):
         return self.model.length_moments(symbols)
 
+    # ------------------------------------------------------------------ Code interface
+
+    symbols_per_unit = 1
+    #: real bits minus sum_i -log2 q^(x_i), per message (see the module doc)
+    slack_bits = (-8.0, 1.0)
+
+    def unit_bits(self, symbols) -> np.ndarray:
+        """-log2 q^(x_t | past) of each symbol, in bits."""
+        return self.model.symbol_bits(symbols)
+
+    def unit_law(self, source):
+        """(law of one symbol, -log2 q^ per symbol) for a static model; None otherwise."""
+        bits = self.model.fixed_symbol_bits
+        if bits is None:
+            return None
+        return np.asarray(source.marginal(), dtype=np.float64), bits
+
+    def expected_message_bits(self, source, n: int):
+        law = self.unit_law(source)
+        if law is None:
+            return None
+        w, bits = law
+        on = w > 0
+        if np.isinf(bits[on]).any():
+            return math.inf
+        return n * math.fsum(w[on] * bits[on])
+
+    def report(self) -> dict:
+        return {"precision": self.precision, "model": self.model_name}
+
     def expected_bits_per_symbol(self, p) -> float:
         """H(p, q^) for the static model; NaN for adaptive ones (no closed form)."""
         if isinstance(self.model, StaticModel):

@@ -18,26 +18,12 @@ import numpy as np
 from bitarray import bitarray
 
 from .._validate import XentsimError, check_int, check_pmf
+from ..distributions import tuple_probabilities
 from .huffman import HuffmanCode
 from .prefix import _as_bits, _as_symbols, check_code_pmf, padded_bytes
 
 #: Largest extended alphabet (number of k-tuples, K^k) a block code may be built on.
 MAX_BLOCK_ALPHABET = 1 << 20
-
-
-def tuple_probabilities(q: np.ndarray, k: int) -> np.ndarray:
-    """q^k over all K^k tuples in base-K order, each product taken in ascending symbol order."""
-    K = q.size
-    idx = np.arange(K**k, dtype=np.int64)
-    digits = np.empty((K**k, k), dtype=np.int64)
-    for j in range(k - 1, -1, -1):
-        digits[:, j] = idx % K
-        idx //= K
-    digits.sort(axis=1)
-    w = q[digits[:, 0]].copy()
-    for j in range(1, k):
-        w *= q[digits[:, j]]
-    return w
 
 
 class BlockHuffmanCode:
@@ -75,6 +61,25 @@ class BlockHuffmanCode:
 
     symbols_per_codeword = property(lambda self: self.k)
 
+    # ------------------------------------------------------------------ Code interface
+
+    slack_bits = (0.0, 0.0)  # the message is exactly its codewords
+    symbols_per_unit = property(lambda self: self.k)
+
+    def unit_bits(self, symbols) -> np.ndarray:
+        """Codeword length of each whole block of a message (the tail is not a unit)."""
+        return self.symbol_lengths(symbols).astype(np.float64)
+
+    def unit_law(self, source):
+        """(law of a k-tuple under ``source``, codeword lengths of the k-tuples)."""
+        return np.asarray(source.block_law(self.k), dtype=np.float64), self.block.lengths.astype(np.float64)
+
+    def expected_message_bits(self, source, n: int) -> float:
+        return self.expected_message_bits_p(source.marginal(), n)
+
+    def report(self) -> dict:
+        return {"block": self.k}
+
     @property
     def kraft_sum(self) -> float:
         return self.block.kraft_sum
@@ -106,7 +111,7 @@ class BlockHuffmanCode:
         """E[l_k] / k: bits per symbol of a message made of whole blocks."""
         return self.expected_length(p) / self.k
 
-    def expected_message_bits(self, p, n: int) -> float:
+    def expected_message_bits_p(self, p, n: int) -> float:
         """Exact expected bits of an n-symbol message: whole blocks plus the partial one."""
         nb, r = divmod(n, self.k)
         tail = self.single.expected_length(p) if r else 0.0

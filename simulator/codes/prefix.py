@@ -157,9 +157,28 @@ class PrefixCode:
     def expected_bits_per_symbol(self, p) -> float:
         return self.expected_length(p)
 
-    def expected_message_bits(self, p, n: int) -> float:
+    def expected_message_bits_p(self, p, n: int) -> float:
         """Exact expected length in bits of an n-symbol message from p."""
         return n * self.expected_length(p)
+
+    # ------------------------------------------------------------------ Code interface
+
+    slack_bits = (0.0, 0.0)  # the message is exactly its codewords
+    symbols_per_unit = 1
+
+    def unit_bits(self, symbols) -> np.ndarray:
+        """Codeword length of each symbol of a message, in bits."""
+        return self.symbol_lengths(symbols).astype(np.float64)
+
+    def unit_law(self, source):
+        """(law of one symbol under ``source``, codeword lengths)."""
+        return np.asarray(source.marginal(), dtype=np.float64), self.lengths.astype(np.float64)
+
+    def expected_message_bits(self, source, n: int) -> float:
+        return self.expected_message_bits_p(source.marginal(), n)
+
+    def report(self) -> dict:
+        return {}
 
     def symbol_lengths(self, symbols) -> np.ndarray:
         """The codeword length of each symbol of a message."""

@@ -159,6 +159,11 @@ class StaticModel:
         """-log2 q^(x_i) for each symbol of a message."""
         return self.neglog[np.asarray(symbols)]
 
+    @property
+    def fixed_symbol_bits(self) -> np.ndarray:
+        """-log2 q^(x) per symbol x: the same at every position for a static model."""
+        return self.neglog
+
     def length_moments(self, symbols) -> tuple[int, float, float]:
         counts = symbol_counts(symbols, self.n_symbols)
         bits = self.neglog
@@ -215,8 +220,15 @@ class ConditionalModel:
         return float((self.precision - np.log2(fx)).sum())
 
     def length_moments(self, symbols) -> tuple[int, float, float]:
-        bits = self.precision - np.log2(self.freqs[np.arange(len(symbols)), np.asarray(symbols)])
+        bits = self.symbol_bits(symbols)
         return int(bits.size), float(bits.sum()), float(bits @ bits)
+
+    def symbol_bits(self, symbols) -> np.ndarray:
+        """-log2 q^_i(x_i) for each position i."""
+        with np.errstate(divide="ignore"):
+            return self.precision - np.log2(self.freqs[np.arange(len(symbols)), np.asarray(symbols)])
+
+    fixed_symbol_bits = None  # a different q^ at every position
 
     def __repr__(self) -> str:
         return f"ConditionalModel(n={self.n_positions}, K={self.n_symbols}, precision={self.precision})"
@@ -266,6 +278,8 @@ class AdaptiveModel:
     def length_moments(self, symbols) -> tuple[int, float, float]:
         bits = self.symbol_bits(symbols)
         return int(bits.size), float(bits.sum()), float(bits @ bits)
+
+    fixed_symbol_bits = None  # q^ changes with the counts
 
     def __repr__(self) -> str:
         return f"AdaptiveModel(K={self.n_symbols}, estimator={self.estimator!r})"
