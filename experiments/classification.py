@@ -6,7 +6,7 @@ numpy. After each recorded epoch the held-out labels are arithmetic-coded with t
 model's predicted distribution for each example (the conditional model), decoded and
 checked. The measured bits per label equal the mean cross-entropy loss in bits (within
 the coder's [-8, +1] bits per message and the exactly computed rounding of the
-predictions to 2^-24), and fall toward H(Y|X), which the generating model's own code
+predictions to multiples of 2^-b, b = 24 by default), and fall toward H(Y|X), which the generating model's own code
 attains: minimising cross-entropy, maximising likelihood and shortening the code are
 one act.
 """

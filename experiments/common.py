@@ -260,9 +260,11 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: ask Linux to SIGKILL this worker when its parent dies
-    (prctl PR_SET_PDEATHSIG), then exit at once if the parent is already gone (it may
-    have died between the fork and the prctl). Elsewhere only the check runs."""
+    """Worker initializer: ask Linux to SIGKILL this worker when its parent process dies
+    (prctl PR_SET_PDEATHSIG), then exit at once if the run's process is already gone (it
+    may have died between the fork and the prctl: the worker was then re-parented).
+    With the "forkserver" start method the direct parent is the fork server, which
+    itself ends with the run's process. Elsewhere only the check runs."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
@@ -270,7 +272,12 @@ def _die_with_parent(parent_pid: int) -> None:
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent_pid:
-        os._exit(1)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
 
 
 def worker_pool(jobs: int) -> ProcessPoolExecutor:

@@ -6,7 +6,7 @@ mass-covering: q spreads over both bumps (on this exponential family it matches 
 mean and variance exactly). Minimising KL(q||p) is mode-seeking: q sits on one bump.
 Coding p-data with each fitted q shows which costs fewer bits, and by how much: the
 mode-seeking fit pays heavily for the bump it ignores, so heavily that the coder's
-precision floor (every symbol at most 24 bits) caps its cost below H(p,q).
+precision floor (every symbol at most b bits, b = 24 by default) caps its cost below H(p,q).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Pairs (p, q) are Dirichlet draws with K from 2 to 256 and concentration from 0.1
 (spiky, pairs far apart) to 5 (near uniform); q is mixed with 0.1% of the uniform pmf
-so its smallest values stay far above the coder's 2^-24 floor. The arithmetic coder's
+so its smallest values stay far above the coder's 2^-b floor (b = 24 by
+default, simulator.models.DEFAULT_PRECISION). The arithmetic coder's
 excess sits on the diagonal excess = KL(p||q); the Shannon code's in [KL, KL + 1);
 the Huffman code's is >= 0 but off the diagonal, on either side.
 """

@@ -3,8 +3,8 @@
 p = (1/2, 1/4, 1/4) and q = (1/2, 1/2, 0): no code built from q can encode symbol 2,
 and the coder refuses it. With q_eps = (1 - eps) q + eps u, the arithmetic coder's cost
 grows like p(2) log2(1/eps) = log2(1/eps)/4, until q_eps(2) = eps/3 falls below the
-coder's precision floor 2^-24, where the frequency f >= 1 stops the growth. The Huffman
-code built from q_eps does not grow at all: its lengths stay (1, 2, 2) or (2, 1, 2).
+coder's precision floor 2^-b (b = 24 by default), where the frequency f >= 1 stops the
+growth. The Huffman code built from q_eps does not grow at all: its lengths stay (1, 2, 2) or (2, 1, 2).
 """
 
 from __future__ import annotations
