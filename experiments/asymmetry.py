@@ -11,21 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import (bernoulli, build_code, entropy, js_divergence, kl_divergence, simulate,
                        uniform, zipf)
 
-from .common import ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks, standalone
-from .common import theory_half_width
+from simulator.experiments.common import (ONE_COLUMN, PALETTE, Experiment, Result, all_within,
+                                          bound_holds, child_seeds, interval_how, precision_of,
+                                          run_tasks, standalone, theory_half_width)
 
-NAME = "asymmetry"
-TITLE = "KL(p||q) and KL(q||p) differ; the Jensen-Shannon divergence does not"
 
 
 def pairs():
@@ -45,8 +37,8 @@ def measure(label, data, code_from, n, seed, delta):
     return dict(excess=m.bits_per_symbol - h, expected=m.model_cross_entropy_bits - h, half=half)
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n = 50_000 if quick else 1_000_000
+def compute(seed: int, *, n: int, executor=None, progress=None) -> Result:
+    """One message of n symbols for each of the four codings of every pair."""
     ps = pairs()
     jobs = []
     for label, (p, q) in ps.items():
@@ -59,8 +51,7 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
                     executor, progress)
     got = {(lab, kind): r for (lab, kind, _, _), r in zip(jobs, res)}
 
-    rows, verdicts = [], []
-    inside, asym_ok = True, True
+    rows, verdicts, separations = [], [], []
     for label, (p, q) in ps.items():
         a, b = got[(label, "KL(p||q)")], got[(label, "KL(q||p)")]
         c, d = got[(label, "p vs m")], got[(label, "q vs m")]
@@ -69,27 +60,28 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
         theory = {"KL(p||q)": kl_divergence(p, q), "KL(q||p)": kl_divergence(q, p),
                   "JS(p,q)": js_divergence(p, q)}
         for kind, r in (("KL(p||q)", a), ("KL(q||p)", b), ("JS(p,q)", js)):
-            half = r["half"]
-            inside &= abs(r["excess"] - r["expected"]) <= half
-            rows.append(dict(pair=label, measure=kind, measured=r["excess"], half_width=half,
+            rows.append(dict(pair=label, measure=kind, measured=r["excess"], half_width=r["half"],
                              theory=theory[kind], coder_expected=r["expected"]))
-        # asymmetry is significant: the two intervals do not overlap, on the predicted side
-        diff = a["excess"] - b["excess"]
-        sep = a["half"] + b["half"]
-        asym_ok &= abs(diff) > sep and np.sign(diff) == np.sign(theory["KL(p||q)"] - theory["KL(q||p)"])
-    gap = max(abs(r["coder_expected"] - r["theory"]) for r in rows)
-    verdicts.append(Verdict(
-        claim="every measured KL and JS lies in its interval around the coder's expectation",
-        passed=bool(inside), measured="all inside" if inside else "some outside",
-        theory="H(data, q^) - H(data)",
-        bound="Bernstein with the exact variance, family-wise 99%, plus [-8, +1] bits/message"))
-    verdicts.append(Verdict(
-        claim="KL(p||q) and KL(q||p) differ, significantly and in the predicted direction, for every pair",
-        passed=bool(asym_ok), measured="all pairs" if asym_ok else "not all",
-        theory="KL(p||q) != KL(q||p)", bound="difference beyond the sum of the two half-widths"))
-    verdicts.append(Verdict(
-        claim="the coder's expectation equals the divergence up to quantisation (< 1e-4 bits)",
-        passed=gap < 1e-4, measured=gap, theory=0.0, bound="1e-4 bits (q >= 0.005 here, b = 24)"))
+        # asymmetry is significant: the difference, on the predicted side, exceeds the sum
+        # of the two half-widths
+        side = np.sign(theory["KL(p||q)"] - theory["KL(q||p)"])
+        separations.append(side * (a["excess"] - b["excess"]) - (a["half"] + b["half"]))
+    _, some_q = next(iter(ps.values()))
+    arith = build_code(some_q, "arithmetic")
+    verdicts.append(all_within(
+        "every measured KL and JS lies in its interval around the coder's expectation",
+        [(r["measured"], r["coder_expected"], r["half_width"]) for r in rows],
+        theory="H(data, q^) - H(data) (JS: the mean of two codings, and of their half-widths)",
+        how=interval_how(arith, delta=delta, family=len(jobs))))
+    verdicts.append(bound_holds(
+        "KL(p||q) and KL(q||p) differ, significantly and in the predicted direction, for every pair",
+        separations, lower=0.0, lower_strict=True, basis="measured",
+        theory="KL(p||q) != KL(q||p)",
+        how="(difference on the predicted side) - (sum of the two half-widths), per pair"))
+    verdicts.append(bound_holds(
+        "the coder's expectation equals the divergence up to quantisation (< 1e-4 bits)",
+        max(abs(r["coder_expected"] - r["theory"]) for r in rows), upper=1e-4, upper_strict=True,
+        how=f"q >= 0.005 here, b = {precision_of(arith)}"))
     params = dict(n=n, pairs={k: [v[0].tolist(), v[1].tolist()] for k, v in ps.items()},
                   delta_per_interval=delta)
     cols = ["pair", "measure", "measured", "half_width", "theory", "coder_expected"]
@@ -120,7 +112,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="asymmetry",
+    title="KL(p||q) and KL(q||p) differ; the Jensen-Shannon divergence does not",
+    quick=dict(n=50_000),
+    full=dict(n=1_000_000),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

@@ -15,24 +15,19 @@ ties are broken moves E[l_k] by up to about a bit per block.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
 
 from simulator import BlockHuffmanCode, build_code, cross_entropy, entropy, simulate
 from simulator.distributions import tuple_probabilities
 from simulator.codes.huffman import huffman_lengths
 
-from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import standalone, theory_half_width
+from simulator.errors import XentsimError
+from simulator.experiments.common import (CODE_STYLE, ONE_COLUMN, TWO_COLUMNS, PALETTE, Experiment,
+                                          Result, all_within, bound_holds, child_seeds, interval_how,
+                                          run_tasks, standalone, theory_half_width, within)
 
-NAME = "block_huffman"
-TITLE = "Block Huffman per-symbol length approaches H(p,q) non-monotonically"
 P = np.array([0.1, 0.9])  # Bern(.9): P(X = 1) = .9
 Q = np.array([0.9, 0.1])  # Bern(.1)
 KS = tuple(range(1, 13))
@@ -70,9 +65,11 @@ def measure(code, k, n, trials, seed, delta):
     return dict(bps=m.bits_per_symbol, expected=m.expected_bits_per_symbol, half=half)
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n = 27_720 * (1 if quick else 8)  # a multiple of every k <= 12: whole blocks only
-    trials = 2 if quick else 4
+def compute(seed: int, *, n: int, trials: int, executor=None, progress=None) -> Result:
+    """``trials`` messages of n symbols per block size; n must be a multiple of every k."""
+    whole = math.lcm(*KS)
+    if n % whole:
+        raise XentsimError(f"n is {n}: must be a multiple of {whole} (whole blocks for every k)")
     seeds = child_seeds(seed, len(KS) + 1 + len(KS))
     delta = 0.01 / (len(KS) + 1)  # family-wise 99% (Bernstein) over the measured points
     tasks = [("block-huffman", k, n, trials, seeds[i], delta) for i, k in enumerate(KS)]
@@ -87,16 +84,12 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
 
     h, hpq = entropy(P), cross_entropy(P, Q)
     exact = [BlockHuffmanCode(Q, k).expected_bits_per_symbol(P) for k in KS]
-    rows, inside = [], True
+    rows = []
     for k, r, e, (lo, hi) in zip(KS, res, exact, spreads):
-        half = r["half"]
-        inside &= abs(r["bps"] - e) <= half
-        rows.append(dict(series="block-huffman", k=k, bits_per_symbol=r["bps"], half_width=half,
+        rows.append(dict(series="block-huffman", k=k, bits_per_symbol=r["bps"], half_width=r["half"],
                          exact=e, tie_min=lo, tie_max=hi))
     a = res[-1]
-    a_half = a["half"]
-    inside_a = abs(a["bps"] - a["expected"]) <= a_half
-    rows.append(dict(series="arithmetic", k=np.nan, bits_per_symbol=a["bps"], half_width=a_half,
+    rows.append(dict(series="arithmetic", k=np.nan, bits_per_symbol=a["bps"], half_width=a["half"],
                      exact=a["expected"]))
     rows.append(dict(series="H(p)", bits_per_symbol=h))
     rows.append(dict(series="H(p,q)", bits_per_symbol=hpq))
@@ -106,30 +99,33 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     tie_width = max(r["tie_max"] - r["tie_min"] for r in tie_rows)
     bern_width = max(hi - lo for lo, hi in spreads)
     drops = [k for k in KS[1:] if exact[k - 1] < exact[k - 2] - 1e-12]
+    family = len(KS) + 1
     verdicts = [
-        Verdict(claim="measured bits/symbol lie in their intervals around the exact E[l_k]/k, k = 1..12",
-                passed=bool(inside), measured="all inside" if inside else "some outside",
-                theory="E[l_k]/k (exact)", bound="Bernstein with the exact block-length variance, family-wise 99%"),
-        Verdict(claim="the exact values reproduce THEORY.md for k = 1..10 (to 1e-4)",
-                passed=bool(np.allclose(exact[:10], THEORY_VALUES, atol=6e-5)),
-                measured=", ".join(f"{e:.4f}" for e in exact[:10]),
-                theory=", ".join(f"{t:.4f}" for t in THEORY_VALUES), bound="+-6e-5 (4-decimal rounding)"),
-        Verdict(claim="E[l_k]/k >= H(p) for every k (exact)", passed=min(exact) >= h - 1e-12,
-                measured=min(exact), theory=h, bound=">= H(p)"),
-        Verdict(claim="not monotone: E[l_k]/k drops for some k (exact)", passed=bool(drops),
-                measured=f"drops at k = {drops}", theory="non-monotone approach", bound="exact"),
-        Verdict(claim="not sandwiched: E[l_k]/k < H(p,q) for some k (exact)",
-                passed=min(exact) < hpq, measured=min(exact), theory=hpq, bound="< H(p,q)"),
-        Verdict(claim="Bern pair: ties in q^k are permutations only, so tie-breaking cannot move E[l_k]/k",
-                passed=bern_width < 1e-9, measured=bern_width, theory=0.0,
-                bound=f"< 1e-9 over {N_ORDERS} orders (floating-point rounding only)"),
-        Verdict(claim="uniform q on 3 symbols, p = (1/2,1/4,1/4): tie-breaking moves E[l_k]/k",
-                passed=tie_width * max(KS_TIES) > 0.1, measured=f"largest spread {tie_width:.4f} bits/symbol",
-                theory="THEORY.md: about one bit per block (1/k per symbol)",
-                bound=f"spread > 0.1 bits per block over {N_ORDERS} orders, k <= {max(KS_TIES)}"),
-        Verdict(claim="the arithmetic coder's bits/symbol lie in the interval around H(p,q^)",
-                passed=bool(inside_a), measured=a["bps"], theory=a["expected"],
-                bound="Bernstein, family-wise 99%, plus [-8, +1] bits per message"),
+        all_within("measured bits/symbol lie in their intervals around the exact E[l_k]/k, k = 1..12",
+                   [(r["bps"], e, r["half"]) for r, e in zip(res, exact)], theory="E[l_k]/k (exact)",
+                   how=interval_how(BlockHuffmanCode(Q, 1), delta=delta, family=family)),
+        all_within("the exact values reproduce THEORY.md for k = 1..10 (to 1e-4)",
+                   [(e, v, 6e-5) for e, v in zip(exact, THEORY_VALUES)],
+                   theory=", ".join(f"{v:.4f}" for v in THEORY_VALUES),
+                   how="+-6e-5 (4-decimal rounding)", basis="exact"),
+        bound_holds("E[l_k]/k >= H(p) for every k (exact)", exact, lower=h - 1e-12,
+                    how="H(p), less 1e-12 for floating-point rounding"),
+        bound_holds("not monotone: E[l_k]/k drops for some k (exact)", len(drops), lower=1,
+                    theory="non-monotone approach", how=f"drops at k = {drops}"),
+        bound_holds("not sandwiched: E[l_k]/k < H(p,q) for some k (exact)", min(exact), upper=hpq,
+                    upper_strict=True, how="the smallest E[l_k]/k below H(p,q)"),
+        bound_holds("Bern pair: ties in q^k are permutations only, so tie-breaking cannot move E[l_k]/k",
+                    bern_width, upper=1e-9, upper_strict=True, theory=0.0,
+                    how=f"largest spread over {N_ORDERS} orders (floating-point rounding only)"),
+        bound_holds("uniform q on 3 symbols, p = (1/2,1/4,1/4): tie-breaking moves E[l_k] by more "
+                    "than 0.1 bits per block",
+                    tie_width * max(KS_TIES), lower=0.1, lower_strict=True,
+                    theory="THEORY.md: about one bit per block (1/k per symbol)",
+                    how=f"largest spread over {N_ORDERS} orders, per symbol {tie_width:.4f}, "
+                        f"times k = {max(KS_TIES)}"),
+        within("the arithmetic coder's bits/symbol lie in the interval around H(p,q^)",
+               a["bps"], a["expected"], a["half"],
+               how=interval_how(build_code(Q, "arithmetic"), delta=delta, family=family)),
     ]
     params = dict(p=P.tolist(), q=Q.tolist(), k_values=list(KS), n=n, trials=trials,
                   entropy_bits=h, cross_entropy_bits=hpq, tie_orders=N_ORDERS, delta_per_interval=delta)
@@ -139,8 +135,6 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
 
 def plot(table, params):
     import matplotlib.pyplot as plt
-
-    from .common import TWO_COLUMNS
 
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(TWO_COLUMNS, 2.6), gridspec_kw=dict(wspace=0.3))
     b = [r for r in table if r["series"] == "block-huffman"]
@@ -182,7 +176,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="block_huffman",
+    title="Block Huffman per-symbol length approaches H(p,q) non-monotonically",
+    quick=dict(n=27_720, trials=2),  # 27720 = lcm(1..12): whole blocks for every k
+    full=dict(n=8 * 27_720, trials=4),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

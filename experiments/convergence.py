@@ -12,20 +12,12 @@ import math
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: python experiments/convergence.py
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import build_code, cross_entropy, entropy, simulate
 
-from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import series, standalone, theory_half_width
+from simulator.experiments.common import (CODE_STYLE, ONE_COLUMN, PALETTE, Experiment, Result,
+                                          bound_holds, child_seeds, interval_how, precision_of,
+                                          run_tasks, series, standalone, theory_half_width, within)
 
-NAME = "convergence"
-TITLE = "Bits per symbol converge to each code's own limit, not all to H(p,q)"
 P = [0.7, 0.2, 0.1]
 Q = [0.2, 0.3, 0.5]
 CODES = ("arithmetic", "huffman", "shannon")
@@ -37,10 +29,9 @@ def measure(code, n, trials, seed):
     return [b / n for b in m.trial_bits]
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    top = 4 if quick else 6
-    ns = sorted({int(round(10 ** e)) for e in np.arange(1, top + 0.01, 0.5)})
-    trials = 30 if quick else 100
+def compute(seed: int, *, top_exponent: int, trials: int, executor=None, progress=None) -> Result:
+    """Messages of n = 10^1, 10^1.5, ..., 10^top_exponent symbols, ``trials`` of each."""
+    ns = sorted({int(round(10 ** e)) for e in np.arange(1, top_exponent + 0.01, 0.5)})
     tasks = [(code, n, trials, s) for (code, n), s in
              zip([(c, n) for c in CODES for n in ns], child_seeds(seed, len(CODES) * len(ns)))]
     results = run_tasks(measure, tasks, executor, progress)
@@ -66,30 +57,27 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
 
     # Verdicts at the largest n: the mean over all messages lies in the interval around
     # the code's own limit (Bernstein with the exact length variance, family-wise 99%,
-    # plus the arithmetic coder's [-8, +1] bits per message).
+    # plus the code's slack per message).
     n = ns[-1]
     final = {r["series"]: r for r in rows if r.get("n") == n}
+    halves = {c: theory_half_width(coders[c], P, n, trials, delta) for c in CODES}
     for code in CODES:
-        r = final[code]
-        inside = r["interval_lo"] <= r["bits_per_symbol"] <= r["interval_hi"]
-        verdicts.append(Verdict(
-            claim=f"{code}: bits/symbol at n={n} converge to its own limit",
-            passed=bool(inside), measured=r["bits_per_symbol"], theory=limits[code],
-            bound=f"[{r['interval_lo']:.6f}, {r['interval_hi']:.6f}]: Bernstein, family-wise 99%, "
-                  f"{trials} messages" + (", plus [-8, +1] bits per message" if code == "arithmetic" else "")))
-    r = final["huffman"]
-    verdicts.append(Verdict(
-        claim="huffman: its limit is not H(p,q): H(p,q) lies outside the interval around it",
-        passed=not (r["interval_lo"] <= hpq <= r["interval_hi"]), measured=r["bits_per_symbol"],
-        theory=hpq, bound=f"[{r['interval_lo']:.6f}, {r['interval_hi']:.6f}]"))
-    verdicts.append(Verdict(
-        claim="shannon: H(p,q) <= E_p[l] < H(p,q) + 1 (exact)",
-        passed=bool(hpq <= limits["shannon"] < hpq + 1), measured=limits["shannon"],
-        theory=hpq, bound=f"[{hpq:.6f}, {hpq + 1:.6f})"))
-    verdicts.append(Verdict(
-        claim="arithmetic: quantisation gap |H(p,q^) - H(p,q)| < 1e-5 bits at b = 24",
-        passed=abs(limits["arithmetic"] - hpq) < 1e-5, measured=limits["arithmetic"],
-        theory=hpq, bound="1e-5 bits"))
+        verdicts.append(within(
+            f"{code}: bits/symbol at n={n} converge to its own limit",
+            final[code]["bits_per_symbol"], limits[code], halves[code],
+            how=interval_how(coders[code], delta=delta, family=len(CODES)) + f", {trials} messages"))
+    verdicts.append(bound_holds(
+        "huffman: its limit is not H(p,q): the measured bits/symbol lie farther from H(p,q) "
+        "than the interval's half-width",
+        abs(final["huffman"]["bits_per_symbol"] - hpq), lower=halves["huffman"], lower_strict=True,
+        basis="measured", theory=f"|E_p[l] - H(p,q)| = {abs(limits['huffman'] - hpq):.6f}",
+        how="the half-width of huffman's interval"))
+    verdicts.append(bound_holds(
+        "shannon: H(p,q) <= E_p[l] < H(p,q) + 1 (exact)", limits["shannon"],
+        lower=hpq, upper=hpq + 1, upper_strict=True))
+    verdicts.append(bound_holds(
+        f"arithmetic: quantisation gap |H(p,q^) - H(p,q)| < 1e-5 bits at b = {precision_of(arith)}",
+        abs(limits["arithmetic"] - hpq), upper=1e-5, upper_strict=True))
     params = dict(p=P, q=Q, n_values=ns, trials=trials, precision=arith.precision,
                   entropy_bits=h, cross_entropy_bits=hpq, limits=limits)
     cols = ["series", "n", "bits_per_symbol", "band_lo", "band_hi", "interval_lo", "interval_hi", "limit"]
@@ -124,7 +112,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="convergence",
+    title="Bits per symbol converge to each code's own limit, not all to H(p,q)",
+    quick=dict(top_exponent=4, trials=30),
+    full=dict(top_exponent=6, trials=100),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

@@ -6,27 +6,20 @@ mass-covering: q spreads over both bumps (on this exponential family it matches 
 mean and variance exactly). Minimising KL(q||p) is mode-seeking: q sits on one bump.
 Coding p-data with each fitted q shows which costs fewer bits, and by how much: the
 mode-seeking fit pays heavily for the bump it ignores, so heavily that the coder's
-precision floor (every symbol at most 24 bits) caps its cost below H(p,q).
+precision floor (every symbol at most b bits, b = 24 by default) caps its cost below H(p,q).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import build_code, cross_entropy, entropy, kl_divergence, simulate
 
-from .common import CODE_STYLE, TWO_COLUMNS, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import standalone, theory_half_width
+from simulator.experiments.common import (CODE_STYLE, TWO_COLUMNS, PALETTE, Experiment, Result,
+                                          all_within, bound_holds, child_seeds, interval_how,
+                                          precision_of, run_tasks, standalone, theory_half_width,
+                                          within)
 
-NAME = "direction"
-TITLE = "Minimising KL(p||q) covers the mass and codes p cheaply; minimising KL(q||p) seeks a mode"
 X = np.round(np.linspace(-6, 6, 241), 10)
 MODES, WIDTH = (-2.0, 2.0), 0.6
 
@@ -78,8 +71,8 @@ def measure(q, n, seed, delta):
                 half=theory_half_width(build_code(q, "arithmetic"), p, n, 1, delta))
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n = 50_000 if quick else 1_000_000
+def compute(seed: int, *, n: int, executor=None, progress=None) -> Result:
+    """One message of n symbols of p-data coded with each fitted q."""
     p = bimodal()
     fits = {"KL(p||q), mass-covering": fit(p, forward), "KL(q||p), mode-seeking": fit(p, reverse)}
     qs = {k: gaussian(*v) for k, v in fits.items()}
@@ -100,30 +93,32 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     fwd, rev = "KL(p||q), mass-covering", "KL(q||p), mode-seeking"
     qf, qr = qs[fwd], qs[rev]
     m1, m2 = float(p @ X), float(p @ X**2)
-    inside = all(abs(meas[k]["bps"] - meas[k]["model"]) <= meas[k]["half"] for k in qs)
+    code_f = build_code(qf, "arithmetic")
+    mu_r, sigma_r = fits[rev]
     verdicts = [
-        Verdict(claim="the KL(p||q) fit matches p's mean and second moment (exponential family)",
-                passed=abs(qf @ X - m1) < 1e-3 and abs(qf @ X**2 - m2) < 1e-2 * m2,
-                measured=f"mean {qf @ X:.4f}, E[x^2] {qf @ X**2:.4f}", theory=f"mean {m1:.4f}, E[x^2] {m2:.4f}",
-                bound="1e-3 (mean), 1% (E[x^2]): the precision of the zoomed grid search"),
-        Verdict(claim="the KL(q||p) fit sits on one mode with a narrow width",
-                passed=min(abs(fits[rev][0] - m) for m in MODES) < 0.1 and fits[rev][1] < fits[fwd][1] / 2,
-                measured=f"mu {fits[rev][0]:.3f}, sigma {fits[rev][1]:.3f}",
-                theory=f"mu = +-2, sigma ~ {WIDTH}", bound="|mu - mode| < 0.1, sigma < half the forward fit's"),
-        Verdict(claim="each fit's measured bits/symbol lie in the interval around H(p, q^)",
-                passed=bool(inside), measured="inside" if inside else "outside", theory="H(p, q^)",
-                bound="Bernstein, family-wise 99%, plus [-8, +1] bits/message"),
-        Verdict(claim="coding p-data, the mass-covering fit is cheaper, beyond both intervals",
-                passed=meas[fwd]["bps"] + meas[fwd]["half"] < meas[rev]["bps"] - meas[rev]["half"],
-                measured=f"{meas[fwd]['bps']:.4f} vs {meas[rev]['bps']:.4f}",
-                theory=f"{cross_entropy(p, qf):.4f} vs {cross_entropy(p, qr):.4f} (H(p,q))",
-                bound="intervals do not overlap"),
-        Verdict(claim="the coder's floor caps the mode-seeking fit's cost: H(p,q^) < H(p,q) there",
-                passed=meas[rev]["model"] < cross_entropy(p, qr) - 1, measured=meas[rev]["model"],
-                theory=cross_entropy(p, qr), bound="at least 1 bit/symbol below H(p,q)"),
+        all_within("the KL(p||q) fit matches p's mean and second moment (exponential family)",
+                   [(qf @ X, m1, 1e-3), (qf @ X**2, m2, 1e-2 * m2)],
+                   theory=f"mean {m1:.4f}, E[x^2] {m2:.4f}", basis="exact",
+                   how="1e-3 (mean), 1% (E[x^2]): the precision of the zoomed grid search"),
+        within("the KL(q||p) fit sits on one mode", mu_r, min(MODES, key=lambda m: abs(mu_r - m)), 0.1,
+               basis="exact", how="|mu - nearest mode| <= 0.1"),
+        bound_holds("the KL(q||p) fit is narrow: sigma below half the KL(p||q) fit's", sigma_r,
+                    upper=fits[fwd][1] / 2, upper_strict=True, theory=f"sigma ~ {WIDTH}"),
+        all_within("each fit's measured bits/symbol lie in the interval around H(p, q^)",
+                   [(meas[k]["bps"], meas[k]["model"], meas[k]["half"]) for k in qs], theory="H(p, q^)",
+                   how=interval_how(code_f, delta=delta, family=len(qs))),
+        bound_holds("coding p-data, the mass-covering fit is cheaper, beyond both intervals",
+                    (meas[rev]["bps"] - meas[rev]["half"]) - (meas[fwd]["bps"] + meas[fwd]["half"]),
+                    lower=0.0, lower_strict=True, basis="measured",
+                    theory=f"{cross_entropy(p, qf):.4f} vs {cross_entropy(p, qr):.4f} (H(p,q))",
+                    how=f"gap between the intervals; measured {meas[fwd]['bps']:.4f} vs {meas[rev]['bps']:.4f}"),
+        bound_holds("the coder's floor caps the mode-seeking fit's cost: H(p,q^) < H(p,q) there",
+                    meas[rev]["model"], upper=cross_entropy(p, qr) - 1, upper_strict=True,
+                    how=f"at least 1 bit/symbol below H(p,q) = {cross_entropy(p, qr):.4f}"),
     ]
     params = dict(grid="241 points on [-6, 6]", modes=list(MODES), width=WIDTH, n=n, entropy_bits=h,
-                  fits={k: dict(mu=v[0], sigma=v[1]) for k, v in fits.items()}, delta_per_interval=delta)
+                  fits={k: dict(mu=v[0], sigma=v[1]) for k, v in fits.items()}, delta_per_interval=delta,
+                  precision=precision_of(code_f))
     cols = ["series", "x", "prob", "bits_per_symbol", "half_width", "cross_entropy", "model_cross_entropy",
             "mu", "sigma", "kl_pq", "kl_qp"]
     return Result(cols, rows, verdicts, params)
@@ -154,7 +149,7 @@ def plot(table, params):
     bx.plot(xs, [r["cross_entropy"] for r in costs], "k_", markersize=14, markeredgewidth=1.2,
             label="$H(p,q)$")
     bx.plot(xs, [r["model_cross_entropy"] for r in costs], marker="_", ls="none", color=PALETTE["sky"],
-            markersize=14, markeredgewidth=1.2, label=r"$H(p,\hat q)$, b = 24")
+            markersize=14, markeredgewidth=1.2, label=rf"$H(p,\hat q)$, b = {params['precision']}")
     bx.axhline(params["entropy_bits"], color=PALETTE["black"], ls=":", lw=0.8, label="$H(p)$")
     bx.set_xticks(xs)
     bx.set_xticklabels(["mass-covering", "mode-seeking"])
@@ -164,7 +159,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="direction",
+    title="Minimising KL(p||q) covers the mass and codes p cheaply; minimising KL(q||p) seeks a mode",
+    quick=dict(n=50_000),
+    full=dict(n=1_000_000),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

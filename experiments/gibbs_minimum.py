@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import build_code, entropy, kl_divergence, simulate
 
-from .common import ONE_COLUMN, PALETTE, Result, Verdict, run_tasks, standalone, theory_half_width
+from simulator.experiments.common import (ONE_COLUMN, PALETTE, Experiment, Result, all_within,
+                                          interval_how, precision_of, run_tasks, standalone,
+                                          theory_half_width, within)
 
-NAME = "gibbs_minimum"
-TITLE = "Bits per symbol are minimal, H(p), exactly where q = p"
 P = np.array([0.4, 0.2, 0.15, 0.1, 0.07, 0.05, 0.02, 0.01])
 TS = np.round(np.arange(0.0, 2.51, 0.25), 2)
 
@@ -39,18 +32,15 @@ def measure(t, n, trials, seed, delta):
     return dict(bps=m.bits_per_symbol, expected=m.model_cross_entropy_bits, half=half)
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n, trials = (10_000, 5) if quick else (200_000, 10)
+def compute(seed: int, *, n: int, trials: int, executor=None, progress=None) -> Result:
+    """``trials`` messages of n symbols at every t of the grid (the same messages)."""
     # One seed for every t: each q_t codes the very same messages.
     delta = 0.01 / len(TS)  # family-wise 99% (Bernstein) over the grid
     res = run_tasks(measure, [(float(t), n, trials, seed, delta) for t in TS], executor, progress)
     h = entropy(P)
     rows = []
-    inside = True
     for t, r in zip(TS, res):
-        half = r["half"]
-        inside &= abs(r["bps"] - r["expected"]) <= half
-        rows.append(dict(series="measured", t=float(t), bits_per_symbol=r["bps"], half_width=half,
+        rows.append(dict(series="measured", t=float(t), bits_per_symbol=r["bps"], half_width=r["half"],
                          theory=h + kl_divergence(P, q_path(t))))
     for t in np.round(np.linspace(0, 2.5, 101), 4):
         rows.append(dict(series="H(p) + KL(p||q_t)", t=float(t),
@@ -59,19 +49,17 @@ def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
     best_t = float(TS[int(np.argmin(measured))])
     one = int(np.flatnonzero(TS == 1.0)[0])
     at_one = measured[one]
+    code_at_one = build_code(q_path(1.0), "arithmetic")
+    quantisation = abs(res[one]["expected"] - h)
     verdicts = [
-        Verdict(claim="every measured point lies in its interval around H(p, q^_t)",
-                passed=bool(inside), measured="all inside" if inside else "some outside",
-                theory="H(p) + KL(p||q^_t)",
-                bound=f"Bernstein with the exact variance, family-wise 99% over {len(TS)} points, "
-                      "plus [-8, +1] bits/message"),
-        Verdict(claim="the measured minimum is at t = 1, where q = p (common random numbers)",
-                passed=best_t == 1.0, measured=best_t, theory=1.0, bound="exact grid point"),
-        Verdict(claim="at q = p the measured cost meets H(p)",
-                passed=abs(at_one - h) <= res[one]["half"] + abs(res[one]["expected"] - h),
-                measured=at_one, theory=h,
-                bound=f"the point's interval, plus |H(p,q^) - H(p)| = {abs(res[one]['expected'] - h):.1e} "
-                      "(quantisation of q = p at b = 24)"),
+        all_within("every measured point lies in its interval around H(p, q^_t)",
+                   [(r["bps"], r["expected"], r["half"]) for r in res], theory="H(p) + KL(p||q^_t)",
+                   how=interval_how(code_at_one, delta=delta, family=len(TS))),
+        within("the measured minimum is at t = 1, where q = p (common random numbers)",
+               best_t, 1.0, 0.0, how="exact grid point"),
+        within("at q = p the measured cost meets H(p)", at_one, h, res[one]["half"] + quantisation,
+               how=f"the point's interval, plus |H(p,q^) - H(p)| = {quantisation:.1e} "
+                   f"(quantisation of q = p at b = {precision_of(code_at_one)})"),
     ]
     params = dict(p=P.tolist(), t_values=TS.tolist(), n=n, trials=trials, entropy_bits=h,
                   path="q_t proportional to p^t", delta_per_interval=delta)
@@ -99,7 +87,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="gibbs_minimum",
+    title="Bits per symbol are minimal, H(p), exactly where q = p",
+    quick=dict(n=10_000, trials=5),
+    full=dict(n=200_000, trials=10),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

@@ -2,7 +2,8 @@
 
 Pairs (p, q) are Dirichlet draws with K from 2 to 256 and concentration from 0.1
 (spiky, pairs far apart) to 5 (near uniform); q is mixed with 0.1% of the uniform pmf
-so its smallest values stay far above the coder's 2^-24 floor. The arithmetic coder's
+so its smallest values stay far above the coder's 2^-b floor (b = 24 by
+default, simulator.models.DEFAULT_PRECISION). The arithmetic coder's
 excess sits on the diagonal excess = KL(p||q); the Shannon code's in [KL, KL + 1);
 the Huffman code's is >= 0 but off the diagonal, on either side.
 """
@@ -13,20 +14,12 @@ import math
 
 import numpy as np
 
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import build_code, dirichlet, entropy, kl_divergence, mix_uniform, simulate
 
-from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import series, standalone, theory_half_width
+from simulator.experiments.common import (CODE_STYLE, ONE_COLUMN, PALETTE, Experiment, Result,
+                                          all_within, bound_holds, child_seeds, interval_how,
+                                          run_tasks, series, standalone, theory_half_width)
 
-NAME = "kl_excess"
-TITLE = "The excess over H(p) of a code built from q is KL(p||q) for the arithmetic coder"
 CODES = ("arithmetic", "shannon", "huffman")
 KS = (2, 4, 16, 64, 256)
 ALPHAS = (0.1, 0.5, 1.0, 5.0)
@@ -57,55 +50,45 @@ def measure(pair_seed, n, seed, delta):
     return out
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n_pairs = 16 if quick else 80
-    n = 20_000 if quick else 200_000
+def compute(seed: int, *, n_pairs: int, n: int, executor=None, progress=None) -> Result:
+    """``n_pairs`` random pairs, one message of n symbols per pair and code."""
     seeds = child_seeds(seed, 2 * n_pairs)
     # Family-wise 99% over every (pair, code) interval: Bernstein at 0.01 / (3 n_pairs).
     delta = 0.01 / (len(CODES) * n_pairs)
     tasks = [(seeds[2 * i], n, seeds[2 * i + 1], delta) for i in range(n_pairs)]
     results = run_tasks(measure, tasks, executor, progress)
     rows, verdicts = [], []
-    worst = {c: 0.0 for c in CODES}
-    inside = {c: True for c in CODES}
-    shannon_ok, huffman_ok = True, True
     for i, r in enumerate(results):
         for code in CODES:
             bps, expected, half = r[code]  # expected: H(p,q^) or the exact E_p[l]
-            excess = bps - r["entropy"]
-            inside[code] &= bool(abs(bps - expected) <= half)
-            worst[code] = max(worst[code], abs(bps - expected) / half)
             rows.append(dict(series=code, pair=i, K=r["K"], alpha=r["alpha"], kl=r["kl"],
-                             excess=excess, expected_excess=expected - r["entropy"],
+                             excess=bps - r["entropy"], expected_excess=expected - r["entropy"],
                              half_width=half))
-            if code == "shannon":
-                shannon_ok &= r["kl"] - 1e-12 <= expected - r["entropy"] < r["kl"] + 1
-            if code == "huffman":
-                huffman_ok &= expected - r["entropy"] >= -1e-12
-    gaps = [abs(r["arithmetic"][1] - r["entropy"] - r["kl"]) for r in results]
-    gap_ok = all(g <= r["gap_bound"] for g, r in zip(gaps, results))
+    q0 = make_pair(seeds[0])[3]  # any q: the codes' slack does not depend on it
     for code in CODES:
         limit = "H(p,q^)" if code == "arithmetic" else "its exact E_p[l]"
-        verdicts.append(Verdict(
-            claim=f"{code}: every pair's measured bits/symbol lies in its interval around {limit}",
-            passed=inside[code], measured=f"largest |error| / half-width = {worst[code]:.3f}",
-            theory=limit, bound=f"Bernstein with the exact length variance, family-wise 99% over "
-                                f"{n_pairs} pairs x 3 codes"
-                                + (", plus [-8, +1] bits per message" if code == "arithmetic" else "")))
-    verdicts.append(Verdict(
-        claim="arithmetic: on the diagonal up to the quantisation gap, |H(p,q^) - H(p,q)| <= "
-              "max log2(1 + 1/(q 2^b - 1)) for every pair",
-        passed=gap_ok, measured=f"largest gap {max(gaps):.2e} bits",
-        theory="0 (KL(p||q))", bound=f"per-pair bound, largest {max(r['gap_bound'] for r in results):.2e}"))
-    verdicts.append(Verdict(
-        claim="shannon: KL <= E_p[l] - H(p) < KL + 1 for every pair (exact)",
-        passed=bool(shannon_ok), measured="all pairs" if shannon_ok else "violated",
-        theory="[KL, KL + 1)", bound="exact"))
-    off = [abs(r["huffman"][1] - r["entropy"] - r["kl"]) for r in results]
-    verdicts.append(Verdict(
-        claim="huffman: E_p[l] - H(p) >= 0 for every pair, and off the diagonal",
-        passed=bool(huffman_ok) and max(off) > 0.01, measured=f"max |excess - KL| = {max(off):.3f}",
-        theory=">= 0", bound="exact"))
+        verdicts.append(all_within(
+            f"{code}: every pair's measured bits/symbol lies in its interval around {limit}",
+            [r[code] for r in results], theory=limit,
+            how=interval_how(build_code(q0, code), delta=delta, family=len(CODES) * n_pairs)))
+    verdicts.append(all_within(
+        "arithmetic: on the diagonal up to the quantisation gap, |H(p,q^) - H(p,q)| <= "
+        "max log2(1 + 1/(q 2^b - 1)) for every pair",
+        [(r["arithmetic"][1] - r["entropy"], r["kl"], r["gap_bound"]) for r in results],
+        theory="0 (KL(p||q))", how="the per-pair bound on the optimal rounding", basis="exact"))
+    verdicts.append(bound_holds(
+        "shannon: KL <= E_p[l] - H(p) < KL + 1 for every pair (exact)",
+        [r["shannon"][1] - r["entropy"] - r["kl"] for r in results], lower=-1e-12, upper=1,
+        upper_strict=True, theory="E_p[l] - H(p) - KL in [0, 1)",
+        how="-1e-12 for floating-point rounding"))
+    verdicts.append(bound_holds(
+        "huffman: E_p[l] - H(p) >= 0 for every pair (exact)",
+        [r["huffman"][1] - r["entropy"] for r in results], lower=-1e-12,
+        how="-1e-12 for floating-point rounding"))
+    verdicts.append(bound_holds(
+        "huffman: off the diagonal: the largest |E_p[l] - H(p) - KL| over the pairs exceeds 0.01 (exact)",
+        max(abs(r["huffman"][1] - r["entropy"] - r["kl"]) for r in results), lower=0.01,
+        lower_strict=True))
     params = dict(n_pairs=n_pairs, n=n, K_values=KS, alpha_values=ALPHAS, q_mixing=1e-3,
                   delta_per_interval=delta)
     cols = ["series", "pair", "K", "alpha", "kl", "excess", "expected_excess", "half_width"]
@@ -135,7 +118,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="kl_excess",
+    title="The excess over H(p) of a code built from q is KL(p||q) for the arithmetic coder",
+    quick=dict(n_pairs=16, n=20_000),
+    full=dict(n_pairs=80, n=200_000),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

@@ -17,22 +17,14 @@ import math
 
 import numpy as np
 
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import cross_entropy, sample, zipf
-from simulator.codes.arithmetic import decode, encode
+from simulator.codes.arithmetic import ArithmeticCode, decode, encode
+from simulator.errors import RoundTripError
+from simulator.experiments.common import (CODE_STYLE, TWO_COLUMNS, PALETTE, Experiment, Result, Verdict,
+                                          all_within, bernstein_half_width, bound_holds, run_tasks,
+                                          slack_text, standalone)
 from simulator.models import StaticModel
 
-from .common import CODE_STYLE, TWO_COLUMNS, PALETTE, Result, Verdict, bernstein_half_width
-from .common import run_tasks, standalone
-
-NAME = "precision"
-TITLE = "The arithmetic coder pays H(p, q^_b); the quantisation gap changes sign with b"
 P = zipf(64, 1.0).probs
 Q = zipf(64, 2.0).probs
 BS = tuple(range(8, 25))
@@ -46,60 +38,65 @@ def measure(b, n, seed):
     for prec in (b, REFERENCE_B):
         model = StaticModel(Q, prec)
         bits = encode(x, model)
-        assert np.array_equal(decode(bits, model, n), x), "round trip failed"
+        if not np.array_equal(decode(bits, model, n), x):  # survives python -O
+            raise RoundTripError(f"precision {prec}: the decoded message differs from the encoded one")
         out[prec] = len(bits)
     return out[b], out[REFERENCE_B]
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n = 100_000 if quick else 10_000_000
+def compute(seed: int, *, n: int, executor=None, progress=None) -> Result:
+    """One message of n symbols, coded at every precision b and at the reference."""
     res = run_tasks(measure, [(b, n, seed) for b in BS], executor, progress)  # same seed: CRN
     hpq = cross_entropy(P, Q)
     ref = StaticModel(Q, REFERENCE_B)
     delta = 0.01 / (2 * len(BS))  # family-wise 99% over the gaps and the levels
-    rows, inside_gap, inside_level = [], True, True
+    lo, hi = ArithmeticCode.slack_bits  # real bits minus ideal bits, per message
+    rows, levels, gaps_measured = [], [], []
     for b, (bits_b, bits_ref) in zip(BS, res):
         model = StaticModel(Q, b)
         h_b = model.cross_entropy(P)
         gap_exact = h_b - hpq
         # per-symbol difference of ideal lengths, d(x) = log2(q^_32(x) / q^_b(x)): exact
-        # variance and range under p, for Bernstein; each coder adds [-8, +1] bits.
+        # variance and range under p, for Bernstein. The two messages' slacks differ by at
+        # most hi - lo bits; the interval adds twice that (conservative).
         d = model.neglog - ref.neglog
         mean_d = float(P @ d)
         var_d, dev_d = float(P @ (d - mean_d) ** 2), float(np.max(np.abs(d - mean_d)))
-        half_gap = bernstein_half_width(var_d, dev_d, n, delta) + 18 / n if var_d > 0 else 18 / n
+        slack_pair = 2 * (hi - lo) / n
+        half_gap = bernstein_half_width(var_d, dev_d, n, delta) + slack_pair if var_d > 0 else slack_pair
         gap_measured = (bits_b - bits_ref) / n
-        expected_diff = h_b - ref.cross_entropy(P)
-        inside_gap &= abs(gap_measured - expected_diff) <= half_gap
+        gaps_measured.append((gap_measured, h_b - ref.cross_entropy(P), half_gap))
         lv = model.neglog
         m_l = float(P @ lv)
         half_level = bernstein_half_width(float(P @ (lv - m_l) ** 2), float(np.max(np.abs(lv - m_l))),
-                                          n, delta) + 8 / n
-        inside_level &= abs(bits_b / n - h_b) <= half_level
+                                          n, delta) + max(-lo, hi) / n
+        levels.append((bits_b / n, h_b, half_level))
         rows.append(dict(b=b, bits_per_symbol=bits_b / n, level_half_width=half_level,
                          model_cross_entropy=h_b, gap_exact=gap_exact,
                          gap_measured=gap_measured + (ref.cross_entropy(P) - hpq),
                          gap_half_width=half_gap))
     gaps = [r["gap_exact"] for r in rows]
-    sig_neg = [r["b"] for r in rows if r["gap_measured"] + r["gap_half_width"] < 0]
-    sig_pos = [r["b"] for r in rows if r["gap_measured"] - r["gap_half_width"] > 0]
+    upper = [r["gap_measured"] + r["gap_half_width"] for r in rows]
+    lower = [r["gap_measured"] - r["gap_half_width"] for r in rows]
+    slack = slack_text(ArithmeticCode)
     verdicts = [
-        Verdict(claim="bits/symbol at every b lie in their interval around H(p, q^_b)",
-                passed=bool(inside_level), measured="all inside" if inside_level else "some outside",
-                theory="H(p, q^_b)", bound="Bernstein, family-wise 99%, plus [-8, +1] bits/message"),
-        Verdict(claim="the measured gap (bits at b - bits at b = 32, same message) matches H(p,q^_b) - H(p,q^_32)",
-                passed=bool(inside_gap), measured="all inside" if inside_gap else "some outside",
-                theory="exact difference", bound="Bernstein on log2(q^_32/q^_b), family-wise 99%, "
-                                                  "plus [-8, +1] bits for each of the two messages"),
+        all_within("bits/symbol at every b lie in their interval around H(p, q^_b)", levels,
+                   theory="H(p, q^_b)", how=f"Bernstein, family-wise 99%, plus the coder's {slack}"),
+        all_within(f"the measured gap (bits at b - bits at b = {REFERENCE_B}, same message) matches "
+                   f"H(p,q^_b) - H(p,q^_{REFERENCE_B})", gaps_measured, theory="exact difference",
+                   how=f"Bernstein on log2(q^_{REFERENCE_B}/q^_b), family-wise 99%, plus twice the width "
+                       f"of the coder's {slack}"),
         Verdict(claim="the gap H(p,q^_b) - H(p,q) takes both signs (exact)",
                 passed=min(gaps) < 0 < max(gaps), measured=f"{min(gaps):.2e} .. {max(gaps):.2e}",
-                theory="both signs", bound="exact"),
-        Verdict(claim="measured: significantly cheaper than H(p,q) at some b, dearer at another",
-                passed=bool(sig_neg) and bool(sig_pos), measured=f"below at b = {sig_neg}, above at b = {sig_pos}",
-                theory="both signs", bound="intervals exclude 0"),
-        Verdict(claim="the gap shrinks with precision: |gap at b = 24| < |gap at b = 8| / 1000",
-                passed=abs(gaps[-1]) < abs(gaps[0]) / 1000, measured=abs(gaps[-1]), theory=abs(gaps[0]) / 1000,
-                bound="exact"),
+                theory="both signs", bound="min < 0 < max", basis="exact"),
+        bound_holds("measured: significantly cheaper than H(p,q) at some b (the interval's upper end < 0)",
+                    min(upper), upper=0.0, upper_strict=True, basis="measured",
+                    how=f"below at b = {[r['b'] for r, u in zip(rows, upper) if u < 0]}"),
+        bound_holds("measured: significantly dearer than H(p,q) at some b (the interval's lower end > 0)",
+                    max(lower), lower=0.0, lower_strict=True, basis="measured",
+                    how=f"above at b = {[r['b'] for r, v in zip(rows, lower) if v > 0]}"),
+        bound_holds(f"the gap shrinks with precision: |gap at b = {BS[-1]}| < |gap at b = {BS[0]}| / 1000",
+                    abs(gaps[-1]), upper=abs(gaps[0]) / 1000, upper_strict=True),
     ]
     params = dict(p="Zipf(64, 1)", q="Zipf(64, 2)", n=n, precisions=list(BS),
                   reference_precision=REFERENCE_B, cross_entropy_bits=hpq, delta_per_interval=delta)
@@ -139,7 +136,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="precision",
+    title="The arithmetic coder pays H(p, q^_b); the quantisation gap changes sign with b",
+    quick=dict(n=100_000),
+    full=dict(n=10_000_000),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

@@ -1,56 +1,36 @@
-"""``xentsim reproduce``: run every experiment, write its files, print the verdicts.
+"""``xentsim reproduce``: run the experiments of the registry, write their files, print
+the verdicts.
 
-A plain loop over the experiment modules. ``--jobs N`` gives the experiments' sweeps a
-process pool; results do not depend on N (every task carries its own seed).
+A plain loop over :data:`registry.EXPERIMENTS`. ``--jobs N`` gives the experiments'
+sweeps a process pool whose workers end with this process (:func:`common.worker_pool`);
+results do not depend on N (every task carries its own seed). The command line itself
+(argument parsing) lives in :mod:`simulator.cli`, which calls :func:`run_cli`; this
+module never imports it.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from simulator._validate import XentsimError
-
-#: In the order the story is told (and the README shows them).
-EXPERIMENTS = ["convergence", "kl_excess", "asymmetry", "gibbs_minimum", "block_huffman",
-               "support_mismatch", "classification", "continuous", "learning", "precision",
-               "direction"]
+from .common import Experiment, output_dir, run, worker_pool
+from .registry import EXPERIMENTS, get
 
 
-def load(name: str):
-    return importlib.import_module(f"experiments.{name}")
-
-
-def available() -> list[str]:
-    out = []
-    for name in EXPERIMENTS:
-        try:
-            load(name)
-            out.append(name)
-        except ModuleNotFoundError:
-            pass
-    return out
-
-
-def reproduce(names=None, *, quick=False, out="figures", jobs=1, seed=2026, progress=None) -> list[dict]:
-    from .common import run
-
-    names = list(names or available())
-    unknown = [n for n in names if n not in EXPERIMENTS]
-    if unknown:
-        raise XentsimError(f"unknown experiment {unknown[0]!r}; choose from {', '.join(available())}")
+def reproduce(names=None, *, quick: bool = False, out=None, jobs: int = 1, seed: int = 2026,
+              progress=None) -> list[dict]:
+    """Run the named experiments (all, in registry order, by default) in the order given."""
+    chosen: list[Experiment] = [get(n) for n in names] if names else list(EXPERIMENTS)
+    out = Path(out) if out is not None else output_dir(None, quick)
     records = []
-    executor = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    executor = worker_pool(jobs) if jobs > 1 else None
     try:
-        for name in names:
-            records.append(run(load(name), seed=seed, quick=quick, out=Path(out),
-                               executor=executor, progress=progress))
+        for e in chosen:
+            records.append(run(e, seed=seed, quick=quick, out=out, executor=executor,
+                               progress=progress))
     finally:
         if executor is not None:
-            executor.shutdown()
+            executor.shutdown(cancel_futures=True)
     return records
 
 
@@ -70,18 +50,17 @@ def summary(records: list[dict]) -> str:
 
 
 def run_cli(args) -> int:
+    """The ``reproduce`` command: ``args`` has quick, only, out, jobs, seed and list."""
     if args.list:
-        for name in available():
-            print(f"{name:<18} {load(name).TITLE}")
+        for e in EXPERIMENTS:
+            print(f"{e.name:<18} {e.title}")
         return 0
+    out = output_dir(args.out, args.quick)  # refuses --out '' before any work
+    if args.only:
+        for name in args.only:
+            get(name)  # an unknown name is a usage error before any work
     t0 = time.perf_counter()
-    records = reproduce(args.only, quick=args.quick, out=args.out, jobs=args.jobs, seed=args.seed)
+    records = reproduce(args.only, quick=args.quick, out=out, jobs=args.jobs, seed=args.seed)
     print(summary(records))
-    print(f"files in {Path(args.out).resolve()} ({time.perf_counter() - t0:.1f} s)")
+    print(f"files in {out.resolve()} ({time.perf_counter() - t0:.1f} s)")
     return 0 if all(r["passed"] for r in records) else 1
-
-
-if __name__ == "__main__":
-    from simulator.cli import main
-
-    sys.exit(main(["reproduce", *sys.argv[1:]]))

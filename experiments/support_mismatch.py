@@ -3,8 +3,8 @@
 p = (1/2, 1/4, 1/4) and q = (1/2, 1/2, 0): no code built from q can encode symbol 2,
 and the coder refuses it. With q_eps = (1 - eps) q + eps u, the arithmetic coder's cost
 grows like p(2) log2(1/eps) = log2(1/eps)/4, until q_eps(2) = eps/3 falls below the
-coder's precision floor 2^-24, where the frequency f >= 1 stops the growth. The Huffman
-code built from q_eps does not grow at all: its lengths stay (1, 2, 2) or (2, 1, 2).
+coder's precision floor 2^-b (b = 24 by default), where the frequency f >= 1 stops the
+growth. The Huffman code built from q_eps does not grow at all: its lengths stay (1, 2, 2) or (2, 1, 2).
 """
 
 from __future__ import annotations
@@ -13,21 +13,14 @@ import math
 
 import numpy as np
 
-if __package__ in (None, ""):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    __package__ = "experiments"
-
 from simulator import build_code, cross_entropy, mix_uniform, simulate
 from simulator._validate import UnencodableSymbolError
 
-from .common import CODE_STYLE, ONE_COLUMN, PALETTE, Result, Verdict, child_seeds, run_tasks
-from .common import standalone, theory_half_width
+from simulator.experiments.common import (CODE_STYLE, ONE_COLUMN, PALETTE, Experiment, Result, Verdict,
+                                          all_within, bound_holds, child_seeds, interval_how,
+                                          precision_of, run_tasks, standalone, theory_half_width,
+                                          within)
 
-NAME = "support_mismatch"
-TITLE = "q(x) = 0 < p(x): refused; smoothed by eps, the cost grows like p(x) log2(1/eps)"
 P = np.array([0.5, 0.25, 0.25])
 Q = np.array([0.5, 0.5, 0.0])
 EPS = tuple(10.0 ** -e for e in range(1, 13))
@@ -50,61 +43,59 @@ def refused(code) -> str:
     return ""
 
 
-def compute(seed: int, quick: bool, executor=None, progress=None) -> Result:
-    n = 20_000 if quick else 1_000_000
+def compute(seed: int, *, n: int, executor=None, progress=None) -> Result:
+    """One message of n symbols per (code, eps)."""
     delta = 0.01 / (2 * len(EPS))  # family-wise 99% (Bernstein) over all points
     tasks = [(code, eps, n, s, delta) for (code, eps), s in
              zip([(c, e) for c in ("arithmetic", "huffman") for e in EPS], child_seeds(seed, 2 * len(EPS)))]
     res = run_tasks(measure, tasks, executor, progress)
-    rows, inside = [], True
+    rows = []
     for (code, eps, _, _, _), r in zip(tasks, res):
-        half = r["half"]
-        inside &= abs(r["bps"] - r["expected"]) <= half
-        rows.append(dict(series=code, eps=eps, bits_per_symbol=r["bps"], half_width=half,
+        rows.append(dict(series=code, eps=eps, bits_per_symbol=r["bps"], half_width=r["half"],
                          expected=r["expected"], cross_entropy=cross_entropy(P, mix_uniform(Q, eps))))
     for e in np.logspace(0, -12.5, 126):
         rows.append(dict(series="H(p,q_eps)", eps=float(e), cross_entropy=cross_entropy(P, mix_uniform(Q, e))))
-    floor_eps = 3 * 2.0**-24  # q_eps(2) = eps / 3 reaches one frequency unit at b = 24
+    arith_code = build_code(mix_uniform(Q, EPS[0]), "arithmetic")
+    b = precision_of(arith_code)
+    floor_eps = 3 * 2.0**-b  # q_eps(2) = eps / 3 reaches one frequency unit 2^-b
     rows.append(dict(series="precision floor", eps=floor_eps))
 
     arith = {r["eps"]: r for r in rows if r["series"] == "arithmetic"}
     huff = [r for r in rows if r["series"] == "huffman"]
     # growth between eps = 1e-2 and 1e-6 (above the floor): slope in bits per bit of 1/eps
-    a, b = arith[1e-2], arith[1e-6]
+    a, z = arith[1e-2], arith[1e-6]
     span = math.log2(1e-2 / 1e-6)
-    slope = (b["bits_per_symbol"] - a["bits_per_symbol"]) / span
-    slope_half = (a["half_width"] + b["half_width"]) / span
-    slope_theory = (b["expected"] - a["expected"]) / span
+    slope = (z["bits_per_symbol"] - a["bits_per_symbol"]) / span
+    slope_half = (a["half_width"] + z["half_width"]) / span
+    slope_theory = (z["expected"] - a["expected"]) / span
     msg_a, msg_h = refused("arithmetic"), refused("huffman")
     verdicts = [
-        Verdict(claim="every measured point lies in its interval around the code's expectation",
-                passed=bool(inside), measured="all inside" if inside else "some outside",
-                theory="H(p, q^_eps) (arithmetic), E_p[l] (Huffman)",
-                bound="Bernstein with the exact variance, family-wise 99%, plus [-8, +1] bits/message "
-                      "for arithmetic"),
-        Verdict(claim="H(p, q_eps) matches THEORY.md at eps = 1e-3, 1e-6, 1e-12 (to 1e-3)",
-                passed=all(abs(cross_entropy(P, mix_uniform(Q, e)) - v) < 1e-3 for e, v in THEORY_VALUES.items()),
-                measured=", ".join(f"{cross_entropy(P, mix_uniform(Q, e)):.3f}" for e in THEORY_VALUES),
-                theory=", ".join(f"{v:.3f}" for v in THEORY_VALUES.values()), bound="1e-3"),
-        Verdict(claim="arithmetic: measured cost grows like p(2) log2(1/eps) = 0.25 per bit of 1/eps "
-                      "(eps from 1e-2 to 1e-6)",
-                passed=abs(slope - 0.25) <= slope_half + abs(slope_theory - 0.25),
-                measured=slope, theory=0.25,
-                bound=f"+-{slope_half:.4f} from the two points' intervals, +{abs(slope_theory - 0.25):.1e} "
-                      "from the O(eps) terms"),
-        Verdict(claim="below the precision floor the coder stops growing: H(p, q^) << H(p, q_eps) at eps = 1e-12",
-                passed=arith[1e-12]["expected"] < arith[1e-12]["cross_entropy"] - 4,
-                measured=arith[1e-12]["bits_per_symbol"], theory=arith[1e-12]["cross_entropy"],
-                bound="at least 4 bits below H(p,q_eps)"),
-        Verdict(claim="huffman: E_p[l] stays in [1.5, 1.75] for every eps > 0 (no growth)",
-                passed=all(1.5 - 1e-12 <= r["expected"] <= 1.75 + 1e-12 for r in huff),
-                measured=f"{min(r['expected'] for r in huff)}..{max(r['expected'] for r in huff)}",
-                theory="[1.5, 1.75]", bound="exact"),
+        all_within("every measured point lies in its interval around the code's expectation",
+                   [(r["bps"], r["expected"], r["half"]) for r in res],
+                   theory="H(p, q^_eps) (arithmetic), E_p[l] (Huffman)",
+                   how=interval_how(arith_code, delta=delta, family=2 * len(EPS))
+                   + " (arithmetic only)"),
+        all_within("H(p, q_eps) matches THEORY.md at eps = 1e-3, 1e-6, 1e-12 (to 1e-3)",
+                   [(cross_entropy(P, mix_uniform(Q, e)), v, 1e-3) for e, v in THEORY_VALUES.items()],
+                   theory=", ".join(f"{v:.3f}" for v in THEORY_VALUES.values()),
+                   how="+-1e-3 (the values are quoted to 3 decimals)", basis="exact"),
+        within("arithmetic: measured cost grows like p(2) log2(1/eps) = 0.25 per bit of 1/eps "
+               "(eps from 1e-2 to 1e-6)", slope, 0.25, slope_half + abs(slope_theory - 0.25),
+               how=f"+-{slope_half:.4f} from the two points' intervals, +{abs(slope_theory - 0.25):.1e} "
+                   "from the O(eps) terms"),
+        bound_holds(f"below the precision floor the coder stops growing: H(p, q^) << H(p, q_eps) at "
+                    f"eps = 1e-12 (b = {b})",
+                    arith[1e-12]["expected"], upper=arith[1e-12]["cross_entropy"] - 4, upper_strict=True,
+                    how="at least 4 bits below H(p,q_eps)"),
+        bound_holds("huffman: E_p[l] stays in [1.5, 1.75] for every eps > 0 (no growth)",
+                    [r["expected"] for r in huff], lower=1.5 - 1e-12, upper=1.75 + 1e-12,
+                    theory="[1.5, 1.75]", how="+-1e-12 for floating-point rounding"),
         Verdict(claim="eps = 0: both coders refuse symbol 2 with a clear error (H(p,q) = inf)",
                 passed="H(p,q) is infinite" in msg_a and "H(p,q) is infinite" in msg_h,
-                measured=msg_a or "no error", theory="UnencodableSymbolError", bound="the message names the symbol"),
+                measured=msg_a or "no error", theory="UnencodableSymbolError",
+                bound="the message names the symbol", basis="exact"),
     ]
-    params = dict(p=P.tolist(), q=Q.tolist(), eps_values=list(EPS), n=n, precision=24,
+    params = dict(p=P.tolist(), q=Q.tolist(), eps_values=list(EPS), n=n, precision=b,
                   floor_eps=floor_eps, delta_per_interval=delta, refusal_arithmetic=msg_a, refusal_huffman=msg_h)
     cols = ["series", "eps", "bits_per_symbol", "half_width", "expected", "cross_entropy"]
     return Result(cols, rows, verdicts, params)
@@ -119,7 +110,7 @@ def plot(table, params):
             label=r"$H(p,q_\epsilon)$")
     ar = [r for r in table if r["series"] == "arithmetic"]
     ax.plot([r["eps"] for r in ar], [r["expected"] for r in ar], color=CODE_STYLE["arithmetic"]["color"],
-            ls="--", lw=0.8, label=r"$H(p,\hat q_\epsilon)$, b = 24")
+            ls="--", lw=0.8, label=rf"$H(p,\hat q_\epsilon)$, b = {params['precision']}")
     for code in ("arithmetic", "huffman"):
         rs = [r for r in table if r["series"] == code]
         st = CODE_STYLE[code]
@@ -139,7 +130,13 @@ def plot(table, params):
     return fig
 
 
-if __name__ == "__main__":
-    import sys
+EXPERIMENT = Experiment(
+    name="support_mismatch",
+    title="q(x) = 0 < p(x): refused; smoothed by eps, the cost grows like p(x) log2(1/eps)",
+    quick=dict(n=20_000),
+    full=dict(n=1_000_000),
+    compute=compute, plot=plot,
+)
 
-    standalone(sys.modules[__name__])
+if __name__ == "__main__":
+    raise SystemExit(standalone(EXPERIMENT))

@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--quick", action="store_true", help="small sizes (the whole suite in < 60 s)")
     rep.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
-    rep.add_argument("--out", default="figures", metavar="DIR", help="output folder (default figures)")
+    rep.add_argument("--out", metavar="DIR",
+                     help="output folder (default: the checkout's figures/, or ./figures/ when "
+                          "installed; with --quick, its quick/ subfolder)")
     rep.add_argument("--jobs", type=_positive, default=1, metavar="N", help="worker processes")
     rep.add_argument("--seed", type=_seed, default=2026, help="master seed (default 2026)")
     rep.add_argument("--list", action="store_true", help="list the experiments and exit")
@@ -148,7 +150,7 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_reproduce(args) -> int:
-    from experiments.runner import run_cli  # the experiments live beside the package
+    from .experiments.runner import run_cli
 
     return run_cli(args)
 
