@@ -31,6 +31,8 @@ LAYER_OF = {
     "simulator.interfaces": "base",
     "simulator.measures": "measures",
     "simulator.distributions": "distributions",
+    "simulator._chain_kernels": "measures",
+    "simulator.corpus": "sources",
     "simulator.sources.*": "sources",
     "simulator.models.*": "models",
     "simulator.codes.*": "codes",
