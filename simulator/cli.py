@@ -25,7 +25,8 @@ JSON_NOTE = (
 
 
 class _HelpFormatter(argparse.HelpFormatter):
-    """Shows each option's default, unless its help already states it or it has none."""
+    """Shows each option's default, unless its help states it already or there is none
+    (no default, or a flag that is off by default)."""
 
     def _get_help_string(self, action):
         text = action.help or ""
@@ -102,14 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--q", required=True, metavar="SPEC", help="assumed distribution (the code)")
     sim.add_argument("--code", choices=CODE_NAMES, default="huffman", help="the code built from q")
     sim.add_argument("-n", type=_positive, default=100_000, metavar="N", help="symbols per message")
-    sim.add_argument("--trials", type=_positive, default=1, metavar="T", help="independent messages")
+    sim.add_argument("--trials", type=_positive, default=1, metavar="T",
+                     help="independent messages")
     sim.add_argument("--block", type=_positive, metavar="K",
                      help="block size for block-huffman (required there, refused elsewhere)")
     sim.add_argument("--precision", type=_integer, metavar="B",
                      help="arithmetic coder: frequencies total 2^B, B in 8..32 (default 24)")
     sim.add_argument("--model", choices=("static", "laplace", "kt"), default="static",
                      help="arithmetic coder: static q, or adaptive counts")
-    sim.add_argument("--seed", type=_seed, default=0, help="seed of the numpy Generator (default 0)")
+    sim.add_argument("--seed", type=_seed, default=0,
+                     help="seed of the numpy Generator (default 0)")
     sim.add_argument("--json", action="store_true",
                      help="print one JSON object (strict JSON: a non-finite number is null)")
     sim.add_argument("--normalize", action="store_true",
@@ -158,7 +161,7 @@ def _strict_json(value):
     "nan" standing for one) replaced by None, so ``json.dumps(allow_nan=False)`` holds."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, str) and value.lower() in ("inf", "-inf", "+inf", "nan", "infinity", "-infinity"):
+    if isinstance(value, str) and value.lower().lstrip("+-") in ("inf", "infinity", "nan"):
         return None
     if isinstance(value, dict):
         return {key: _strict_json(v) for key, v in value.items()}

@@ -32,8 +32,8 @@ FAMILIES = ("uniform", "dyadic", "zipf", "geometric", "bern", "dirichlet", "mix"
 #: integer, numpy's index type. Larger values cannot be a size on any machine.
 MAX_COUNT = (1 << 63) - 1
 
-#: Above this many decimal digits a typed integer is refused before it is converted
-#: (Python refuses to convert integers of more than 4300 digits anyway).
+#: A typed integer of more than this many digits is refused before it is built (so
+#: ``1e1000000000`` costs nothing; Python will not convert more than 4300 digits anyway).
 _MAX_DIGITS = 60
 
 
@@ -54,22 +54,24 @@ def whole_number(text: str, *, minimum: int | None = None, maximum: int | None =
         raise XentsimError(f"{raw!r} is not a whole number") from None
     if not value.is_finite():
         raise XentsimError(f"{text} is not a whole number (it is not finite)")
+    too_large = f"{text} is too large" + (f" (at most {maximum})" if maximum is not None else "")
     if value.adjusted() >= _MAX_DIGITS:  # huge: refuse before building the integer
         if value > 0:
-            raise XentsimError(f"{text} is too large" + (f" (at most {maximum})" if maximum is not None else ""))
-        raise XentsimError(f"{text} is too small" + (f" (at least {minimum})" if minimum is not None else ""))
+            raise XentsimError(too_large)
+        bound = f" (must be >= {minimum})" if minimum is not None else ""
+        raise XentsimError(f"{text} is too small{bound}")
     if value != value.to_integral_value():
         raise XentsimError(f"{text} is not a whole number")
     number = int(value)
     if minimum is not None and number < minimum:
         raise XentsimError(f"{text} must be >= {minimum}")
     if maximum is not None and number > maximum:
-        raise XentsimError(f"{text} is too large (at most {maximum})")
+        raise XentsimError(too_large)
     return number
 
 
 def _number(text: str) -> float:
-    """A real number (a decimal or a fraction ``a/b``); NaN and inf pass, the pmf check names them."""
+    """A real number, decimal or fraction ``a/b``; NaN and inf pass (the pmf check names them)."""
     text = text.strip()
     try:
         return float(text)
@@ -89,7 +91,7 @@ def _field(parse, text: str, label: str, **bounds):
         raise XentsimError(f"{label} {exc}") from None
 
 
-def _count(text: str, label: str, minimum: int = 1) -> int:
+def _count(text: str, label: str, minimum: int | None = None) -> int:
     return _field(whole_number, text, label, minimum=minimum)
 
 
@@ -137,7 +139,7 @@ def _read_file(path: str, name: str) -> np.ndarray:
         raise
     except UnicodeDecodeError:  # before ValueError, of which it is a subclass
         raise XentsimError(f"{where}: cannot read the file (it is not UTF-8 text)") from None
-    except (OSError, ValueError, EOFError) as exc:  # ValueError: not a valid .npy, or pickled objects
+    except (OSError, ValueError, EOFError) as exc:  # ValueError: a malformed or truncated .npy
         raise XentsimError(f"{where}: cannot read the file ({exc})") from None
     if values is not None:
         if not isinstance(values, np.ndarray):  # e.g. an .npz archive under a .npy name
@@ -145,13 +147,19 @@ def _read_file(path: str, name: str) -> np.ndarray:
             raise XentsimError(f"{where}: holds {type(values).__name__}, not an array")
         _refuse_dtype(values.dtype, where)
         if values.ndim != 1:
-            raise XentsimError(f"{where}: holds an array of shape {values.shape}; a pmf must be 1-D")
+            raise XentsimError(
+                f"{where}: holds an array of shape {values.shape}; a pmf must be 1-D"
+            )
         return values
     tokens = text.replace(",", " ").split()
     if not tokens:
         raise XentsimError(f"{where}: the file holds no numbers")
+    try:  # plain decimals: numpy reads them at once (and, like float(), nan and inf)
+        return np.array(tokens, dtype=np.float64)
+    except ValueError:
+        pass
     out = np.empty(len(tokens))
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(tokens):  # fractions, or a word to point at
         try:
             out[i] = _number(token)
         except XentsimError as exc:
@@ -237,17 +245,17 @@ def _family(head: str, rest: str, spec: str, name: str, normalize: bool) -> D.Pm
         raise XentsimError(f"{where}: wrong number of fields (expected {_USAGE[head]})")
     try:
         if head == "uniform":
-            return D.uniform(_count(args[0], "K", minimum=None))
+            return D.uniform(_count(args[0], "K"))
         if head == "dyadic":
-            return D.dyadic(_count(args[0], "K", minimum=None))
+            return D.dyadic(_count(args[0], "K"))
         if head == "zipf":
-            return D.zipf(_count(args[0], "K", minimum=None), _real(args[1], "S"))
+            return D.zipf(_count(args[0], "K"), _real(args[1], "S"))
         if head == "geometric":
-            return D.geometric(_count(args[0], "K", minimum=None), _real(args[1], "R"))
+            return D.geometric(_count(args[0], "K"), _real(args[1], "R"))
         if head == "bern":
             return D.bernoulli(_real(args[0], "T"))
         rng = np.random.default_rng(_count(args[2], "SEED", minimum=0))
-        return D.dirichlet(_count(args[0], "K", minimum=None), _real(args[1], "ALPHA"), rng)
+        return D.dirichlet(_count(args[0], "K"), _real(args[1], "ALPHA"), rng)
     except XentsimError as exc:
         raise XentsimError(f"{where}: {exc}") from None
 
