@@ -10,35 +10,64 @@ import sys
 import numpy as np
 
 from ._validate import XentsimError
+from .spec import MAX_COUNT, whole_number
 
 EXIT_USAGE = 2
 
+#: Largest seed accepted: 128 bits, the entropy numpy's SeedSequence draws by itself.
+MAX_SEED = (1 << 128) - 1
+
+JSON_NOTE = (
+    "JSON has no infinity or NaN: a number that is not finite (e.g. the ends of ci99 when "
+    "fewer than two codewords were coded, or H(p,q) when q rules out a symbol p can emit) "
+    "is written as null."
+)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Shows each option's default, unless its help states it already or there is none
+    (no default, or a flag that is off by default)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if (action.option_strings and action.default not in (None, False, argparse.SUPPRESS)
+                and "default" not in text):
+            text += " (default: %(default)s)"
+        return text
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit status 2."""
+    """argparse, but a usage error is one line on stderr and exit status 2.
+
+    Option abbreviations are off (``--n 10`` is not silently ``--normalize``), and the
+    help shows every default; subcommand parsers are built by this class too.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):  # noqa: D401 - argparse hook
         raise XentsimError(message)
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed is {value}, must be >= 0")
-    return value
+def _whole(minimum: int | None, maximum: int | None = MAX_COUNT):
+    """An argparse type: an exact whole number in [minimum, maximum] (``1e6`` is fine,
+    ``1.5e0``, ``nan`` and ``1e400`` are refused); argparse names the option."""
+
+    def parse(text: str) -> int:
+        try:
+            return whole_number(text, minimum=minimum, maximum=maximum)
+        except XentsimError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(float(text)) if "e" in text.lower() else int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
+_positive = _whole(1)
+_seed = _whole(0, MAX_SEED)
+_integer = _whole(-MAX_COUNT)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="xentsim",
         description="Cross-entropy with real bits: codes built from q, data drawn from p.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)  # main() asks for it
 
     sim = sub.add_parser(
         "simulate",
@@ -57,22 +86,35 @@ def build_parser() -> argparse.ArgumentParser:
             "Build a code from q alone, draw symbols from p, encode them to real bits, "
             "decode, check, and report the measured bits per symbol next to H(p), "
             "H(p,q) and KL(p||q). SPEC: a comma list (0.7,0.2,0.1 or 1/3,2/3), a file "
-            "(.npy or whitespace-separated numbers), or a family: uniform:K, dyadic:K, "
-            "zipf:K:S, geometric:K:R, bern:T, dirichlet:K:ALPHA:SEED, mix:EPS:SPEC."
+            "(.npy of integer or float dtype, or numbers separated by whitespace), or a "
+            "family: uniform:K, dyadic:K, zipf:K:S, geometric:K:R, bern:T, "
+            "dirichlet:K:ALPHA:SEED, mix:EPS:SPEC. Whole numbers (N, T, K, B, seeds) may be "
+            "written 1000000 or 1e6, but must be exact."
+        ),
+        epilog=(
+            "--json keys: code, alphabet_size, n_symbols, trials, seed, total_bits, "
+            "bits_per_symbol, entropy_bits, cross_entropy_bits, kl_bits, excess_bits, "
+            "expected_bits_per_symbol, ci99, roundtrip_ok, encode_seconds, decode_seconds, "
+            "sample_seconds, trial_bits (block for block-huffman; precision, model, "
+            "model_cross_entropy_bits, quantisation_gap_bits for arithmetic). " + JSON_NOTE
         ),
     )
-    sim.add_argument("--p", required=True, metavar="SPEC", help="true distribution (data)")
-    sim.add_argument("--q", required=True, metavar="SPEC", help="assumed distribution (code)")
-    sim.add_argument("--code", choices=CODE_NAMES, default="huffman")
+    sim.add_argument("--p", required=True, metavar="SPEC", help="true distribution (the data)")
+    sim.add_argument("--q", required=True, metavar="SPEC", help="assumed distribution (the code)")
+    sim.add_argument("--code", choices=CODE_NAMES, default="huffman", help="the code built from q")
     sim.add_argument("-n", type=_positive, default=100_000, metavar="N", help="symbols per message")
-    sim.add_argument("--trials", type=_positive, default=1, metavar="T", help="independent messages")
-    sim.add_argument("--block", type=_positive, metavar="K", help="block size for block-huffman")
-    sim.add_argument("--precision", type=int, metavar="B",
-                     help="arithmetic coder: frequencies total 2^B (default 24)")
+    sim.add_argument("--trials", type=_positive, default=1, metavar="T",
+                     help="independent messages")
+    sim.add_argument("--block", type=_positive, metavar="K",
+                     help="block size for block-huffman (required there, refused elsewhere)")
+    sim.add_argument("--precision", type=_integer, metavar="B",
+                     help="arithmetic coder: frequencies total 2^B, B in 8..32 (default 24)")
     sim.add_argument("--model", choices=("static", "laplace", "kt"), default="static",
                      help="arithmetic coder: static q, or adaptive counts")
-    sim.add_argument("--seed", type=_seed, default=0, help="seed of the numpy Generator (default 0)")
-    sim.add_argument("--json", action="store_true", help="print one JSON object")
+    sim.add_argument("--seed", type=_seed, default=0,
+                     help="seed of the numpy Generator (default 0)")
+    sim.add_argument("--json", action="store_true",
+                     help="print one JSON object (strict JSON: a non-finite number is null)")
     sim.add_argument("--normalize", action="store_true",
                      help="rescale p and q to sum to 1 instead of rejecting them")
     sim.set_defaults(func=_cmd_simulate)
@@ -95,11 +137,39 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fmt(x) -> str:
+    """A number for the text report: 6 decimals, ``inf``/``-inf`` with their sign, never
+    ``nan`` (``undefined``) and never ``-0.000000`` (a value that rounds to zero is 0)."""
     if x is None:
         return "-"
     if isinstance(x, float):
-        return "inf" if math.isinf(x) else f"{x:.6f}"
+        if math.isnan(x):
+            return "undefined"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        text = f"{x:.6f}"
+        return text[1:] if text == "-0.000000" else text
     return str(x)
+
+
+def _fmt_g(x: float) -> str:
+    """Three significant digits, with the same rules as :func:`_fmt` (and ``0``, not ``-0``)."""
+    if math.isnan(x) or math.isinf(x):
+        return _fmt(x)
+    return "0" if x == 0 else f"{x:.3g}"
+
+
+def _strict_json(value):
+    """``value`` with every non-finite number (a float, or the strings "inf", "-inf",
+    "nan" standing for one) replaced by None, so ``json.dumps(allow_nan=False)`` holds."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str) and value.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict_json(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict_json(v) for v in value]
+    return value
 
 
 def _cmd_simulate(args) -> int:
@@ -114,23 +184,30 @@ def _cmd_simulate(args) -> int:
         seed=args.seed,
     )
     if args.json:
-        print(json.dumps(m.to_dict()))
+        print(json.dumps(_strict_json(m.to_dict()), allow_nan=False))
         return 0
     code = args.code + (f" (k={args.block})" if args.block else "")
     if args.code == "arithmetic" and m.model == "static":
         code += f" (static q^, b={m.precision})"
     elif args.code == "arithmetic":
         code += f" (adaptive {m.model}: learns q from the data)"
+    interval = f"[{_fmt(m.ci99[0])}, {_fmt(m.ci99[1])}]"
+    if not all(math.isfinite(end) for end in m.ci99):
+        interval += " (fewer than 2 codewords: no spread to estimate)"
     rows = [
         ("code (built from q)", code),
         ("messages x symbols", f"{m.trials} x {m.n_symbols} (seed {m.seed})"),
         ("total bits", f"{m.total_bits}"),
         ("bits/symbol, measured", _fmt(m.bits_per_symbol)),
-        ("99% interval", f"[{_fmt(m.ci99[0])}, {_fmt(m.ci99[1])}]"),
+        ("99% interval", interval),
     ]
     if args.code == "arithmetic" and m.model == "static":
+        gap = m.quantisation_gap_bits
+        gap_text = _fmt_g(gap)
+        if gap is None or math.isnan(gap):
+            gap_text = "undefined (H(p,q^) and H(p,q) are both infinite)"
         rows.append(("H(p,q^), quantised q", _fmt(m.model_cross_entropy_bits)))
-        rows.append(("H(p,q^) - H(p,q)", f"{m.quantisation_gap_bits:.3g}"))
+        rows.append(("H(p,q^) - H(p,q)", gap_text))
     elif args.code == "arithmetic":
         pass  # an adaptive model has no fixed q^ and no closed-form expectation
     else:
@@ -155,16 +232,51 @@ def _cmd_reproduce(args) -> int:
     return run_cli(args)
 
 
+def _one_line(message: str) -> str:
+    """The message with every run of whitespace (newlines included) made one space."""
+    return " ".join(str(message).split())
+
+
+def _sizes(args) -> str:
+    """The sizes a command was asked for, as the user typed them (for the memory message)."""
+    parts = []
+    for option, attr in (("--p", "p"), ("--q", "q"), ("--code", "code"), ("-n", "n"),
+                         ("--trials", "trials"), ("--block", "block"), ("--jobs", "jobs")):
+        value = getattr(args, attr, None)
+        if value is not None:
+            text = str(value)
+            parts.append(f"{option} {text if len(text) <= 40 else text[:37] + '...'}")
+    return ", ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (0, 2 for any bad input, 130 on ^C).
+
+    Any refusal is one line ``xentsim: error: ...`` on stderr, never a traceback; a
+    missing command also prints the usage line first.
+    """
     parser = build_parser()
+    args = None
     try:
         args = parser.parse_args(argv)
+        if args.command is None:
+            sys.stderr.write(parser.format_usage())
+            raise XentsimError(
+                "no command given: choose simulate or reproduce (xentsim COMMAND --help)"
+            )
         return args.func(args)
     except XentsimError as exc:
-        print(f"xentsim: error: {exc}", file=sys.stderr)
+        print(f"xentsim: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        # A backstop: the library refuses sizes that cannot fit before allocating them.
+        # This only catches what slipped through, and says which sizes were asked for.
+        command = getattr(args, "command", None) or "xentsim"
+        print(f"xentsim: error: {command} ran out of memory ({_sizes(args)}): "
+              "use smaller sizes", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"xentsim: error: {exc}", file=sys.stderr)
+        print(f"xentsim: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("xentsim: interrupted", file=sys.stderr)

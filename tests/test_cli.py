@@ -1,4 +1,7 @@
-"""The command line as a newcomer meets it: one-line errors, exit status 2, JSON keys."""
+"""The command line as a newcomer meets it: JSON keys, strict JSON, the text report, help.
+
+Bad input (exit status 2, one line on stderr) is tested in test_cli_bad_input.py.
+"""
 
 import json
 import subprocess
@@ -7,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from simulator.cli import main
+from simulator.cli import _fmt, main
 
 JSON_KEYS = {"code", "n_symbols", "trials", "seed", "total_bits", "bits_per_symbol",
              "entropy_bits", "cross_entropy_bits", "kl_bits", "excess_bits",
@@ -42,31 +45,6 @@ def test_fractions_files_and_families_are_accepted(capsys, tmp_path):
         assert run(capsys, "simulate", "--p", spec, "--q", "uniform:3", "-n", "10")[0] == 0
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["simulate", "--p", "0.5,0.4", "--q", "0.5,0.5"], "p sums to 0.9"),
-    (["simulate", "--p", "0.5,0.5", "--q", "0.5,0.25,0.25"], "p has 2 symbols but q has 3"),
-    (["simulate", "--p", "0.5,0.5", "--q", "1,0"], "H(p,q) is infinite"),
-    (["simulate", "--p", "0.5,nan", "--q", "0.5,0.5"], "p[1] is nan"),
-    (["simulate", "--p", "0.5,-0.5,1", "--q", "uniform:3"], "p[1] is -0.5"),
-    (["simulate", "--p", "zipf:0:1", "--q", "uniform:3"], "K is 0"),
-    (["simulate", "--p", "bern:2", "--q", "bern:0.5"], "Bernoulli parameter t is 2.0"),
-    (["simulate", "--p", "nofile.npy", "--q", "bern:0.5"], "neither a list"),
-    (["simulate", "--p", "bern:0.5", "--q", "bern:0.5", "-n", "0"], "0 must be >= 1"),
-    (["simulate", "--p", "bern:0.5", "--q", "bern:0.5", "--code", "lz"], "invalid choice"),
-    (["simulate", "--p", "bern:0.5"], "required: --q"),
-    (["simulate", "--p", "bern:0.5", "--q", "bern:0.5", "--code", "block-huffman",
-      "--block", "30"], "above the limit"),
-    (["simulate", "--p", "bern:0.5", "--q", "bern:0.5", "--seed", "-1"], "seed is -1"),
-    (["frobnicate"], "invalid choice"),
-])
-def test_bad_input_is_one_line_on_stderr_and_exit_status_2(capsys, argv, fragment):
-    code, out, err = run(capsys, *argv)
-    assert code == 2
-    assert out == ""
-    assert err.count("\n") == 1 and err.startswith("xentsim: error: ")
-    assert fragment in err
-
-
 def test_normalize_is_the_explicit_opt_in(capsys):
     code, out, _ = run(capsys, "simulate", "--p", "2,1,1", "--q", "1,1,2", "--normalize",
                        "-n", "100", "--json")
@@ -96,18 +74,74 @@ def test_arithmetic_json_adds_the_quantised_model_keys(capsys):
     assert d["expected_bits_per_symbol"] is None and d["quantisation_gap_bits"] is None
 
 
-@pytest.mark.parametrize("extra, fragment", [
-    (["--precision", "40"], "precision is 40, must be <= 32"),
-    (["--precision", "7"], "precision is 7, must be >= 8"),
-    (["--model", "kt", "--precision", "16"], "precision applies to the static model only"),
-    (["--model", "zip"], "invalid choice"),
+def _strict_loads(text):
+    """json.loads that refuses NaN, Infinity and -Infinity (which Python accepts)."""
+    def refuse(name):
+        raise ValueError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_is_strict_at_n_1_and_the_undefined_interval_is_null(capsys):
+    code, out, _ = run(capsys, "simulate", "--p", "bern:0.5", "--q", "bern:0.5", "-n", "1",
+                       "--json")
+    d = _strict_loads(out)
+    assert code == 0 and d["ci99"] == [None, None] and d["bits_per_symbol"] == 1.0
+
+
+# p gives symbol 1 probability 1e-12 but q rules it out: H(p,q) = KL = inf, and (with seed
+# 0) the 10 symbols drawn are all 0, so the message codes. The coder's H(p,q^) is inf too,
+# so the quantisation gap inf - inf is undefined.
+TINY = ["simulate", "--p", "0.999999999999,0.000000000001", "--q", "1,0", "-n", "10"]
+
+
+def test_json_writes_infinite_cross_entropy_as_null(capsys):
+    code, out, _ = run(capsys, *TINY, "--code", "arithmetic", "--json")
+    d = _strict_loads(out)
+    assert code == 0 and d["roundtrip_ok"] is True
+    assert d["cross_entropy_bits"] is None and d["kl_bits"] is None
+    assert d["model_cross_entropy_bits"] is None and d["quantisation_gap_bits"] is None
+
+
+def test_text_report_signs_infinities_and_never_prints_nan_or_minus_zero(capsys):
+    _, out, _ = run(capsys, "simulate", "--p", "bern:0.5", "--q", "bern:0.5", "-n", "1")
+    assert "[-inf, inf] (fewer than 2 codewords: no spread to estimate)" in out
+    _, tiny, _ = run(capsys, *TINY, "--code", "arithmetic")
+    assert "undefined (H(p,q^) and H(p,q) are both infinite)" in tiny
+    assert "H(p,q)                      inf" in tiny
+    # H(p) of (1, 0) is computed as -0.0 here: it must print as 0.000000.
+    _, certain, _ = run(capsys, "simulate", "--p", "1,0", "--q", "1,0", "-n", "10", "--code",
+                        "arithmetic")
+    for text in (out, tiny, certain):
+        assert "nan" not in text.lower() and "-0.000000" not in text
+    assert "H(p)                        0.000000" in certain
+
+
+@pytest.mark.parametrize("value, text", [
+    (float("inf"), "inf"), (float("-inf"), "-inf"), (float("nan"), "undefined"),
+    (-0.0, "0.000000"), (-4e-11, "0.000000"), (-4e-6, "-0.000004"), (2.5, "2.500000"),
+    (None, "-"), (7, "7"),
 ])
-def test_arithmetic_bad_options_exit_2(capsys, extra, fragment):
-    code, out, err = run(capsys, "simulate", "--p", "bern:0.1", "--q", "bern:0.9",
-                         "--code", "arithmetic", *extra)
-    assert code == 2 and err.count("\n") == 1 and fragment in err
+def test_number_format_of_the_text_report(value, text):
+    assert _fmt(value) == text
 
 
-def test_arithmetic_refuses_a_symbol_that_q_rules_out(capsys):
-    code, _, err = run(capsys, "simulate", "--p", "0.5,0.5", "--q", "1,0", "--code", "arithmetic")
-    assert code == 2 and "H(p,q) is infinite" in err
+def test_exact_integers_may_be_written_with_an_exponent(capsys):
+    code, out, _ = run(capsys, "simulate", "--p", "bern:0.5", "--q", "bern:0.5", "-n", "2.5e2",
+                       "--trials", "2e0", "--seed", "1e3", "--json")
+    d = json.loads(out)
+    assert code == 0 and (d["n_symbols"], d["trials"], d["seed"]) == (250, 2, 1000)
+
+
+def test_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["simulate", "--help"])
+    assert stop.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: huffman)", "(default: 100000)", "(default: 1)", "(default: static)",
+                  "(default 24)", "(default 0)", "is written as null"):
+        assert shown in text
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "worker processes (default: 1)" in text and "(default 2026)" in text
+    assert "(default: figures)" not in text  # stated once, by its own help
