@@ -1,5 +1,7 @@
 """The measurement: real bits, checked round trips, intervals centred where theory says."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -21,15 +23,19 @@ def test_bits_per_symbol_lies_in_its_99_interval_around_the_exact_expected_lengt
     assert lo <= m.expected_bits_per_symbol <= hi
 
 
-def test_interval_half_width_matches_theory_for_example_a():
-    # THEORY: for the ideal lengths sigma = 0.950978; the Shannon code's lengths
-    # (1 and 4 bits) have Var = 9 * 0.9 * 0.1 = 0.81, so the 99% half-width at
-    # n = 10^4 is 2.5758 * 0.9 / 100 = 0.02318 (the sample s estimates 0.9).
+def test_interval_half_width_is_bernstein_with_the_exact_variance_for_example_a():
+    # The Shannon code's lengths (1 and 4 bits) under p = Bern(.9) have mean 3.7,
+    # Var = 9 * 0.9 * 0.1 = 0.81 and largest deviation 2.7. Bernstein at delta = 0.01
+    # for m = 10^4 units: m t^2 = (2 Var + 2 (2.7) t / 3) ln(200), solved for t.
     m = simulate(P_A, Q_A, "shannon", n=10_000, rng=np.random.default_rng(3))
+    c = math.log(200)
+    a = 2 * 2.7 * c / 3
+    t = (a + math.sqrt(a * a + 8 * 10_000 * 0.81 * c)) / (2 * 10_000)
     half = (m.ci99[1] - m.ci99[0]) / 2
-    # The relative sd of s is about 1.3% here (kurtosis 8.1, n = 10^4): 5% is a 3.8-sigma band.
-    assert half == pytest.approx(0.02318, rel=0.05)
+    assert half == pytest.approx(t, rel=1e-12)
+    assert m.ci99[0] < m.bits_per_symbol < m.ci99[1]
     assert m.expected_bits_per_symbol == 3.7  # 0.9 * 4 + 0.1 * 1
+    assert m.ci_method == "bernstein"
 
 
 def test_measurement_reports_theory_beside_the_bits():
