@@ -10,8 +10,8 @@ from ._jitcache import ensure_writable_cache
 ensure_writable_cache()  # before any compiled kernel is defined
 
 from .codes import BlockHuffmanCode, HuffmanCode, ShannonCode  # noqa: E402
-from .distributions import (Pmf,  # noqa: E402 bernoulli, dirichlet, dyadic, from_counts, geometric,
-                            mix_uniform, sample, uniform, zipf)
+from .distributions import (Pmf, bernoulli, dirichlet, dyadic, from_counts,  # noqa: E402
+                            geometric, mix_uniform, sample, uniform, zipf)
 from .engine import Measurement, build_code, simulate  # noqa: E402
 from .measures import cross_entropy, entropy, js_divergence, kl_divergence  # noqa: E402
 

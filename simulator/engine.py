@@ -209,7 +209,7 @@ def _max_bits_per_symbol(code, source, n: int) -> float:
         w, lengths = law
         on = (np.asarray(w) > 0) & np.isfinite(lengths)
         longest = float(np.max(np.asarray(lengths)[on])) if on.any() else 0.0
-        return longest / k + 1.0
+        return longest / k + (1.0 if k > 1 else 0.0)  # (a partial unit's symbols cost more)
     # no fixed law (adaptive counts): a symbol costs at most log2 of the count total
     return math.log2(2.0 * n + source.n_symbols) + 1.0
 
@@ -225,7 +225,8 @@ def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool)
     and ``BASE_BYTES``.
     """
     item = symbol_dtype(source.n_symbols).itemsize
-    stream = n * _max_bits_per_symbol(code, source, n) / 8
+    hi = max(float(code.slack_bits[1]), 0.0)
+    stream = (n * _max_bits_per_symbol(code, source, n) + hi) / 8 + 64
     k = code.symbols_per_unit
     temps = (8 * (n // k) + (16 * n if k > 1 else 0)) if unit_arrays else (16 * n if k > 1 else 0)
     return int(2 * n * item + n + 3 * stream + temps + TRIAL_BYTES * trials + BASE_BYTES)
@@ -313,9 +314,12 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     else:
         method = "trials" if trials >= BATCHES else "batch-means"
     unit_arrays = method == "batch-means" or (method == "bernstein" and r > 0)
+    check_memory(TRIAL_BYTES * trials, f"trials = {trials} messages",
+                 "use fewer trials", memory_limit)
     need = estimate_peak_bytes(coder, source, n, trials, unit_arrays=unit_arrays)
-    check_memory(need, f"n = {n} symbols per message ({trials} messages)",
-                 "use a smaller n (more --trials cost time, not memory)", memory_limit)
+    check_memory(need, f"n = {n} symbols per message",
+                 "use a smaller n and more trials (messages are coded one at a time)",
+                 memory_limit)
 
     batches_per_message = max(1, min(nb, -(-BATCHES // trials))) if method == "batch-means" else 0
     total_bits = 0
