@@ -334,6 +334,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
         t0 = time.perf_counter()
         x = source.sample(n, rng=child)
         t1 = time.perf_counter()
+        smp_s += t1 - t0
         if j == 0:  # compile or load the coder's kernels on a short prefix, untimed
             head = x[: min(n, 64 * k)]
             coder.decode(coder.encode(head), head.size)
@@ -348,7 +349,6 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
             bad = int(np.flatnonzero(x != y)[0]) if y.shape == x.shape else -1
             raise RoundTripError(f"{code}: decoded message differs from the input at {bad}")
         del y
-        smp_s += t1 - t0
         enc_s += t2 - t1
         dec_s += t3 - t2
         length = len(bits)
