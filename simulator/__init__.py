@@ -5,11 +5,15 @@ distribution p, encoded to real bitstreams, decoded and checked; the measured bi
 symbol are reported next to H(p), H(p,q) and KL(p||q).
 """
 
-from .codes import BlockHuffmanCode, HuffmanCode, ShannonCode
-from .distributions import (Pmf, bernoulli, dirichlet, dyadic, from_counts, geometric,
-                            mix_uniform, sample, uniform, zipf)
-from .engine import Measurement, build_code, simulate
-from .measures import cross_entropy, entropy, js_divergence, kl_divergence
+from ._jitcache import ensure_writable_cache
+
+ensure_writable_cache()  # before any compiled kernel is defined
+
+from .codes import BlockHuffmanCode, HuffmanCode, ShannonCode  # noqa: E402
+from .distributions import (Pmf, bernoulli, dirichlet, dyadic, from_counts,  # noqa: E402
+                            geometric, mix_uniform, sample, uniform, zipf)
+from .engine import Measurement, build_code, simulate  # noqa: E402
+from .measures import cross_entropy, entropy, js_divergence, kl_divergence  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from ._validate import XentsimError, check_int, check_pmf, check_rng
+from ._validate import XentsimError, check_int, check_memory, check_pmf, check_rng
 
 #: Largest alphabet accepted by the constructors (and well beyond the 2^20 promised).
 MAX_SYMBOLS = 1 << 26
+#: Bytes a family constructor holds per symbol at its peak (the weights, the validated
+#: copy and numpy temporaries): used to refuse a K that cannot fit before allocating.
+FAMILY_BYTES_PER_SYMBOL = 40
+#: Largest K for :func:`dyadic`: 2^-(K-1) must be a positive binary64 number, and
+#: 2^-1074 is the smallest one (a subnormal).
+MAX_DYADIC_SYMBOLS = 1075
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,19 +66,43 @@ class Pmf:
 # --------------------------------------------------------------------------- families
 
 
-def _k(K) -> int:
-    return check_int(K, "K", minimum=1, maximum=MAX_SYMBOLS)
+def _k(K, family: str = "family") -> int:
+    """A valid alphabet size whose pmf fits in memory (checked before allocating)."""
+    K = check_int(K, "K", minimum=1, maximum=MAX_SYMBOLS)
+    check_memory(K * FAMILY_BYTES_PER_SYMBOL, f"{family}({K}) with K = {K} symbols",
+                 "use a smaller K")
+    return K
+
+
+def _no_underflow(w: np.ndarray, what: str) -> None:
+    """Refuse weights where a positive probability underflowed to 0 in binary64."""
+    zero = w == 0
+    if zero.any():
+        first = int(np.argmax(zero))
+        raise XentsimError(
+            f"{what}: p({first}) underflows to 0 in binary64, so the pmf would lose "
+            f"symbols that should have positive probability; the largest K that works "
+            f"is {first}"
+        )
 
 
 def uniform(K: int) -> Pmf:
     """The uniform pmf 1/K on K symbols."""
-    K = _k(K)
+    K = _k(K, "uniform")
     return Pmf(np.full(K, 1.0 / K), "uniform", normalize=True)
 
 
 def dyadic(K: int) -> Pmf:
-    """(1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)): every probability a power of two."""
-    K = _k(K)
+    """(1/2, 1/4, ..., 2^-(K-1), 2^-(K-1)): every probability a power of two.
+
+    Refused for K > ``MAX_DYADIC_SYMBOLS`` = 1075: 2^-(K-1) would underflow to 0.
+    """
+    K = check_int(K, "K", minimum=1, maximum=MAX_SYMBOLS)
+    if K > MAX_DYADIC_SYMBOLS:
+        raise XentsimError(
+            f"dyadic({K}): K = {K} needs the probability 2^-{K - 1}, which underflows to 0 "
+            f"in binary64; the largest K that works is {MAX_DYADIC_SYMBOLS}"
+        )
     if K == 1:
         return Pmf([1.0], "dyadic")
     probs = np.ldexp(1.0, -np.arange(1, K + 1))
@@ -82,20 +112,24 @@ def dyadic(K: int) -> Pmf:
 
 def zipf(K: int, s: float) -> Pmf:
     """Zipf's law on K symbols: p(i) proportional to (i + 1)^-s, s >= 0."""
-    K = _k(K)
+    K = _k(K, "zipf")
     if not (np.isfinite(s) and s >= 0):
         raise XentsimError(f"zipf exponent s is {s!r}, must be finite and >= 0")
     w = np.arange(1, K + 1, dtype=np.float64) ** -float(s)
-    return Pmf(w, "zipf", normalize=True)
+    pmf = Pmf(w, "zipf", normalize=True)
+    _no_underflow(pmf.probs, f"zipf({K}, {s})")
+    return pmf
 
 
 def geometric(K: int, r: float) -> Pmf:
     """Truncated geometric: p(i) proportional to r^i on K symbols, 0 < r <= 1."""
-    K = _k(K)
+    K = _k(K, "geometric")
     if not (np.isfinite(r) and 0 < r <= 1):
         raise XentsimError(f"geometric ratio r is {r!r}, must be in (0, 1]")
     w = np.exp(np.arange(K) * np.log(float(r)))
-    return Pmf(w, "geometric", normalize=True)
+    pmf = Pmf(w, "geometric", normalize=True)
+    _no_underflow(pmf.probs, f"geometric({K}, {r})")
+    return pmf
 
 
 def bernoulli(t: float) -> Pmf:
@@ -111,7 +145,7 @@ def dirichlet(K: int, alpha: float, rng: np.random.Generator) -> Pmf:
     Small alpha gives spiky pmfs (pairs far apart), large alpha nearly uniform ones.
     Entries that underflow to 0 are kept as 0 (symbols with no mass).
     """
-    K = _k(K)
+    K = _k(K, "dirichlet")
     rng = check_rng(rng)
     if not (np.isfinite(alpha) and alpha > 0):
         raise XentsimError(f"Dirichlet alpha is {alpha!r}, must be > 0")
@@ -264,8 +298,10 @@ def sample(p, n: int, rng: np.random.Generator) -> np.ndarray:
     p = check_pmf(p, "p")
     n = check_int(n, "n", minimum=0)
     rng = check_rng(rng)
-    threshold, alias = _build_alias(p)
     dtype = symbol_dtype(p.size)
+    check_memory(n * dtype.itemsize + 40 * p.size, f"sampling n = {n} symbols",
+                 "draw fewer symbols at a time")
+    threshold, alias = _build_alias(p)
     alias = alias.astype(dtype)
     out = np.empty(n, dtype=dtype)
     # Draw the uniforms in cache-sized chunks into one reused buffer: the stream of

@@ -1,9 +1,13 @@
 """The measurement: q -> code, p -> samples -> bits -> decoded -> checked -> numbers.
 
 :func:`simulate` is the one place where a code meets data. The code is built from q
-alone; the symbols are drawn from p; every message is encoded to a real bitstream,
+alone; the symbols are drawn from a source (the pmf p, or any
+:class:`~simulator.interfaces.Source`); every message is encoded to a real bitstream,
 decoded, and compared symbol for symbol with what was sent. The measured length is
 the length of that bitstream, never a formula.
+
+The engine reads codes only through the Code interface and sources only through the
+Source interface; codes are built through the registry :data:`CODES`.
 """
 
 from __future__ import annotations
@@ -11,25 +15,61 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 
 from . import measures
-from .errors import RoundTripError
-from ._validate import XentsimError, check_int, check_pmf, check_rng, check_same_alphabet
+from ._validate import (XentsimError, check_int, check_memory, check_pmf, check_rng,
+                        check_same_alphabet)
+from .bounds import DELTA, LEVEL, bernstein_half_width, t_half_width, unit_spread
 from .codes import BlockHuffmanCode, HuffmanCode, ShannonCode
-from .distributions import sample
+from .codes.arithmetic import ArithmeticCode
+from .distributions import symbol_dtype
+from .errors import RoundTripError
+from .sources import as_source
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    """How to build one named code: ``factory(q, **options)``, and the options it takes."""
+
+    factory: Callable
+    options: frozenset = frozenset()
+    required: frozenset = frozenset()
+
+
+def _block(q, block):
+    return BlockHuffmanCode(q, block)
+
+
+def _arithmetic(q, precision=None, model="static"):
+    return ArithmeticCode(q, precision=precision, model=model)
+
+
+#: The codes ``simulate`` can build from q: name -> entry. A new code is one entry here.
+CODES: dict[str, CodeEntry] = {
+    "huffman": CodeEntry(HuffmanCode),
+    "shannon": CodeEntry(ShannonCode),
+    "block-huffman": CodeEntry(_block, frozenset({"block"}), frozenset({"block"})),
+    "arithmetic": CodeEntry(_arithmetic, frozenset({"precision", "model"})),
+}
 
 #: Codes that ``simulate`` can build from q.
-CODE_NAMES = ("huffman", "shannon", "block-huffman", "arithmetic")
+CODE_NAMES = tuple(CODES)
 
-#: Two-sided 99% standard-normal quantile, z_{0.995}.
-Z99 = 2.5758293035489004
+_OPTION_USE = {"block": "block size is only for block-huffman",
+               "precision": "precision and model are only for arithmetic coding",
+               "model": "precision and model are only for arithmetic coding"}
+_OPTION_NEED = {"block": "block-huffman needs a block size k (--block K)"}
 
 
 def build_code(q, code: str = "huffman", *, block: int | None = None,
                precision: int | None = None, model: str = "static", n_symbols: int | None = None):
-    """Build the named code from ``q`` alone.
+    """Build the named code from ``q`` alone, through the registry :data:`CODES`.
 
     Parameters
     ----------
@@ -43,25 +83,38 @@ def build_code(q, code: str = "huffman", *, block: int | None = None,
     model : {"static", "laplace", "kt"}
         Model for "arithmetic": static q, or adaptive counts (which ignore q's values
         and learn from the data, using only q's alphabet).
+    n_symbols : int, optional
+        Accepted for compatibility; the alphabet is q's.
     """
     q = check_pmf(q, "q")
-    if code not in CODE_NAMES:
+    entry = CODES.get(code) if isinstance(code, str) else None
+    if entry is None:
         raise XentsimError(f"code is {code!r}; choose one of {', '.join(CODE_NAMES)}")
-    if block is not None and code != "block-huffman":
-        raise XentsimError(f"block size is only for block-huffman, not {code}")
-    if code != "arithmetic" and (precision is not None or model != "static"):
-        raise XentsimError(f"precision and model are only for arithmetic coding, not {code}")
-    if code == "huffman":
-        return HuffmanCode(q)
-    if code == "shannon":
-        return ShannonCode(q)
-    if code == "block-huffman":
-        if block is None:
-            raise XentsimError("block-huffman needs a block size k (--block K)")
-        return BlockHuffmanCode(q, block)
-    from .codes.arithmetic import ArithmeticCode
+    given = {"block": block, "precision": precision, "model": model}
+    defaults = {"block": None, "precision": None, "model": "static"}
+    for key, value in given.items():
+        if value != defaults[key] and key not in entry.options:
+            raise XentsimError(f"{_OPTION_USE[key]}, not {code}")
+    for key in entry.required:
+        if given[key] is None:
+            raise XentsimError(_OPTION_NEED[key])
+    return entry.factory(q, **{k: v for k, v in given.items() if k in entry.options})
 
-    return ArithmeticCode(q, precision=precision, model=model)
+
+# --------------------------------------------------------------------------- result
+
+
+#: How ``ci99`` was obtained (the ``ci_method`` field).
+CI_METHODS = {
+    "bernstein": "Bernstein's inequality with the exact variance of the unit law",
+    "trials": "Student t across independent messages",
+    "batch-means": "Student t across batch means of consecutive units",
+    "none": "no valid interval: too few messages (infinite)",
+}
+
+#: With a dependent source, messages are used as the interval's observations when there
+#: are at least this many; otherwise each message is cut into batches to make this many.
+BATCHES = 20
 
 
 @dataclass(frozen=True)
@@ -69,10 +122,19 @@ class Measurement:
     """What one simulation measured, next to what theory predicts.
 
     Measured (from real, decoded and checked bitstreams): ``total_bits``,
-    ``bits_per_symbol``, ``excess_bits``, ``ci99``, the timings. Theory (from p and q):
-    ``entropy_bits`` H(p), ``cross_entropy_bits`` H(p,q), ``kl_bits`` KL(p||q), and the
-    code's own exact ``expected_bits_per_symbol`` for messages of this length (for the
-    arithmetic coder: H(p, q^), the cross-entropy of its quantised model).
+    ``bits_per_symbol``, ``excess_bits``, ``ci99``, the timings. Theory (from the
+    source and q): ``entropy_bits`` (H(p), or the source's entropy rate),
+    ``cross_entropy_bits`` H(p,q) and ``kl_bits`` KL(p||q) with p the source's
+    (stationary) marginal, and the code's own exact ``expected_bits_per_symbol`` for
+    messages of this length (for the arithmetic coder: H(p, q^), the cross-entropy of
+    its quantised model; NaN when the code has no closed form, as for adaptive models).
+
+    ``ci99`` is an interval that contains ``expected_bits_per_symbol`` with probability
+    at least 99%, built as ``ci_method`` says (see :func:`simulate`); it is infinite
+    when no valid interval exists (one message of an adaptive code).
+
+    Timings exclude the one-off compilation or cache loading of the kernels, which is
+    done on a short prefix of the first message and reported as ``warmup_seconds``.
     """
 
     code: str
@@ -98,36 +160,130 @@ class Measurement:
     model: str | None = None
     model_cross_entropy_bits: float | None = None  # arithmetic: H(p, q^)
     quantisation_gap_bits: float | None = None  # arithmetic: H(p, q^) - H(p, q)
+    ci_method: str = "bernstein"
+    warmup_seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict; infinities become the string "inf", NaN becomes null."""
-        d = asdict(self)
-        d["ci99"] = list(self.ci99)
-        d["trial_bits"] = list(self.trial_bits)
-        for key, value in d.items():
-            if isinstance(value, float) and math.isinf(value):
-                d[key] = "inf" if value > 0 else "-inf"
-            elif isinstance(value, float) and math.isnan(value):
-                d[key] = None  # e.g. no closed-form expectation for adaptive models
-        if self.code != "arithmetic":
+        """A dict that ``json.dumps(..., allow_nan=False)`` accepts (strict JSON).
+
+        Non-finite numbers, wherever they occur (also inside ``ci99``), follow one rule:
+        +inf and -inf become the strings ``"inf"`` and ``"-inf"``; NaN, which xentsim
+        uses only for "not available" (no closed-form expectation), becomes null. The
+        block key appears for block codes, and the precision/model keys for codes that
+        report a model (the arithmetic coder).
+        """
+        d = {key: _json_value(value) for key, value in asdict(self).items()}
+        if self.model is None:
             for key in ("precision", "model", "model_cross_entropy_bits", "quantisation_gap_bits"):
                 d.pop(key)
-        if self.code != "block-huffman":
+        if self.block is None:
             d.pop("block")
         return d
 
 
+def _json_value(value):
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value
+
+
+# --------------------------------------------------------------------------- memory
+
+
+#: Bytes per trial kept for the result (the message lengths) and the spawned generators.
+TRIAL_BYTES = 64
+#: Fixed allowance: the sampler's uniform buffer, tables and interpreter slack.
+BASE_BYTES = 8 << 20
+
+
+def _max_bits_per_symbol(code, source, n: int) -> float:
+    """An upper estimate of the bits per symbol of any message (sizes the bitstream)."""
+    law = code.unit_law(source)
+    k = code.symbols_per_unit
+    if law is not None:
+        w, lengths = law
+        on = (np.asarray(w) > 0) & np.isfinite(lengths)
+        longest = float(np.max(np.asarray(lengths)[on])) if on.any() else 0.0
+        return longest / k + (1.0 if k > 1 else 0.0)  # (a partial unit's symbols cost more)
+    # no fixed law (adaptive counts): a symbol costs at most log2 of the count total
+    return math.log2(2.0 * n + source.n_symbols) + 1.0
+
+
+def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool) -> int:
+    """Estimated peak memory, in bytes, of :func:`simulate` for messages of n symbols.
+
+    Messages are coded one at a time, so the peak is one message's: the symbols and
+    the decoded copy (``symbol_dtype(K)`` each), the comparison mask (1 byte per
+    symbol), the bitstream three times (the encoder's output, the decoder's byte copy
+    and its padded buffer), per-unit float64 lengths when the interval needs them
+    (plus 16 bytes per symbol of coder temporaries for k > 1), the per-trial record,
+    and ``BASE_BYTES``.
+    """
+    item = symbol_dtype(source.n_symbols).itemsize
+    hi = max(float(code.slack_bits[1]), 0.0)
+    stream = (n * _max_bits_per_symbol(code, source, n) + hi) / 8 + 64
+    k = code.symbols_per_unit
+    temps = (8 * (n // k) + (16 * n if k > 1 else 0)) if unit_arrays else (16 * n if k > 1 else 0)
+    return int(2 * n * item + n + 3 * stream + temps + TRIAL_BYTES * trials + BASE_BYTES)
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+def _spawned(rng: np.random.Generator, trials: int, chunk: int = 1024):
+    """rng.spawn(trials), produced ``chunk`` at a time (the same generators, in order)."""
+    for start in range(0, trials, chunk):
+        yield from rng.spawn(min(chunk, trials - start))
+
+
 def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
              trials: int = 1, block: int | None = None, precision: int | None = None,
-             model: str = "static", seed: int | None = None) -> Measurement:
+             model: str = "static", seed: int | None = None, memory_limit=None) -> Measurement:
     """Code ``trials`` messages of ``n`` symbols from ``p`` with a code built from ``q``.
 
+    ``p`` is a pmf (the i.i.d. source of it) or any :class:`~simulator.interfaces.Source`.
     Each message is sampled with its own generator from ``rng.spawn(trials)``, encoded,
     decoded and compared with the input (a mismatch raises :class:`RoundTripError`).
-    The 99% confidence interval for the expected bits per symbol is
-    ``bits_per_symbol +- z_{0.995} s / sqrt(N)``, with ``s`` the sample standard
-    deviation of the per-codeword lengths (per-symbol ideal lengths -log2 q^(x) for
-    the arithmetic coder) and ``N`` their number.
+
+    The interval ``ci99`` contains the code's exact expected bits per symbol,
+    theta = E[sum of unit lengths] / n (``expected_bits_per_symbol``), with probability
+    at least 99%. A message's real length is the sum of its unit lengths plus a slack
+    in the code's ``slack_bits`` = [lo, hi] (the arithmetic coder's [-8, +1] bits), so
+    every interval below is shifted by [-hi/n, -lo/n]. The method (``ci_method``):
+
+    - ``"bernstein"``: independent symbols (``source.independent``) and a code with a
+      unit law. The m = trials * (n // k) unit lengths are i.i.d. with the law's exact
+      variance v and range |l - E l| <= d, so Bernstein's inequality gives the
+      half-width t(v, d, m, 0.01) per unit, (n // k) t / n per symbol, at every n (no
+      normal approximation). The n mod k symbols of a partial final unit are not in
+      the unit law: their observed excess over their exact expected length is
+      subtracted. A zero-variance code gets a zero-width interval on its exact value.
+    - ``"trials"``: a code with no unit law (adaptive models; their per-symbol costs
+      depend on the past), or a dependent source with at least ``BATCHES`` messages.
+      The messages are independent (own generators), so the Student-t interval across
+      their bits per symbol applies (t_{0.995, T-1} s / sqrt(T)); it is exact for
+      normal message means and asymptotically valid otherwise, since each message's
+      mean is an average over n symbols. With one message it is infinite (``"none"``).
+    - ``"batch-means"``: a dependent source (a Markov chain, say) with a unit law and
+      fewer than ``BATCHES`` messages: each message is cut into consecutive batches
+      of whole units (equal up to one unit; a message's partial unit and slack go to
+      its last batch), ``BATCHES`` in all, and the Student-t interval is taken across
+      batch means. Valid asymptotically when a batch is long compared with the
+      source's memory (its correlation time), the standard batch-means condition.
+
+    The expectation is computed from the exact unit law (every product and sum exact,
+    see :func:`simulator.bounds.exact_mean`) and each endpoint is moved outward by 4
+    ulps for the rounding of the final divisions.
+
+    Memory is estimated before anything is allocated (:func:`estimate_peak_bytes`);
+    a run above the limit is refused with an error naming n and the limit. The limit
+    is ``memory_limit`` (bytes, or a string like "16G"), else the environment
+    variable ``XENTSIM_MEMORY_LIMIT``, else half the RAM the system reports available.
 
     ``seed`` is only recorded in the result (pass the seed ``rng`` was made from).
 
@@ -138,24 +294,53 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     >>> m.expected_bits_per_symbol, round(m.cross_entropy_bits, 6)
     (3.7, 3.004936)
     """
-    p = check_pmf(p, "p")
+    source = as_source(p)
     q = check_pmf(q, "q")
-    check_same_alphabet(p, q)
+    marginal = check_pmf(source.marginal(), "p")
+    check_same_alphabet(marginal, q)
     n = check_int(n, "n", minimum=1)
     trials = check_int(trials, "trials", minimum=1)
     rng = check_rng(rng)
     coder = build_code(q, code, block=block, precision=precision, model=model)
 
-    per_codeword = coder.symbols_per_codeword
+    k = coder.symbols_per_unit
+    nb, r = divmod(n, k)
+    lo_slack, hi_slack = (float(v) for v in coder.slack_bits)
+    spread = unit_spread(coder, source)
+    if spread is None:
+        method = "trials" if trials >= 2 else "none"
+    elif source.independent:
+        method = "bernstein"
+    else:
+        method = "trials" if trials >= BATCHES else "batch-means"
+    unit_arrays = method == "batch-means" or (method == "bernstein" and r > 0)
+    check_memory(TRIAL_BYTES * trials, f"trials = {trials} messages",
+                 "use fewer trials", memory_limit)
+    need = estimate_peak_bytes(coder, source, n, trials, unit_arrays=unit_arrays)
+    check_memory(need, f"n = {n} symbols per message",
+                 "use a smaller n and more trials (messages are coded one at a time)",
+                 memory_limit)
+
+    batches_per_message = max(1, min(nb, -(-BATCHES // trials))) if method == "batch-means" else 0
     total_bits = 0
     trial_bits = []
-    enc_s = dec_s = smp_s = 0.0
-    s1 = s2 = 0.0  # sum and sum of squares of the per-codeword lengths
-    units = 0
-    for child in rng.spawn(trials):
+    unit_total = 0.0  # sum of whole-unit lengths (only when a partial unit exists)
+    batch_means = []
+    enc_s = dec_s = smp_s = warm_s = 0.0
+    tw = time.perf_counter()
+    source.sample(min(n, 64), rng=np.random.default_rng(0))  # compile / load the sampler
+    warm_s += time.perf_counter() - tw
+    for j, child in enumerate(_spawned(rng, trials)):
         t0 = time.perf_counter()
-        x = sample(p, n, child)
+        x = source.sample(n, rng=child)
         t1 = time.perf_counter()
+        smp_s += t1 - t0
+        if j == 0:  # compile or load the coder's kernels on a short prefix, untimed
+            head = x[: min(n, 64 * k)]
+            coder.decode(coder.encode(head), head.size)
+            t1b = time.perf_counter()
+            warm_s += t1b - t1
+            t1 = t1b
         bits = coder.encode(x)
         t2 = time.perf_counter()
         y = coder.decode(bits, n)
@@ -163,37 +348,87 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
         if y.shape != x.shape or not np.array_equal(x, y):
             bad = int(np.flatnonzero(x != y)[0]) if y.shape == x.shape else -1
             raise RoundTripError(f"{code}: decoded message differs from the input at {bad}")
-        smp_s += t1 - t0
+        del y
         enc_s += t2 - t1
         dec_s += t3 - t2
-        total_bits += len(bits)
-        trial_bits.append(len(bits))
-        u, a, b = coder.length_moments(x)
-        units += u
-        s1 += a
-        s2 += b
+        length = len(bits)
+        del bits
+        total_bits += length
+        trial_bits.append(length)
+        if unit_arrays:
+            units = coder.unit_bits(x)
+            if method == "batch-means":
+                sizes = np.full(batches_per_message, nb // batches_per_message)
+                sizes[: nb % batches_per_message] += 1
+                starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+                sums = np.add.reduceat(units, starts) if nb else np.zeros(1)
+                sym = sizes.astype(np.float64) * k
+                sums[-1] += length - math.fsum(units.tolist())  # partial unit and slack
+                sym[-1] += r
+                batch_means.extend((sums / sym).tolist())
+            else:
+                unit_total += math.fsum(units.tolist())
+            del units
 
     n_total = n * trials
     bps = total_bits / n_total
-    if units > 1:
-        var = max(s2 - s1 * s1 / units, 0.0) / (units - 1)
-        half = Z99 * math.sqrt(var / units) / per_codeword
+    h_rate = source.entropy_rate_bits()
+
+    # ---- the exact expectation theta (slack excluded)
+    if spread is not None:
+        mean_unit = spread[0]
+        tail = float(coder.expected_message_bits(source, r)) if r else 0.0
+        expected = (nb * mean_unit + tail) / n if nb else tail / n
     else:
-        half = math.inf
-    h_p = measures.entropy(p)
-    extra = {}
-    if code == "arithmetic":
-        expected = coder.expected_bits_per_symbol(p)
-        extra = dict(precision=coder.precision, model=coder.model_name,
-                     model_cross_entropy_bits=expected,
-                     quantisation_gap_bits=coder.quantisation_gap(p))
+        e = coder.expected_message_bits(source, n)
+        expected = math.nan if e is None else float(e) / n
+
+    # ---- the interval
+    if method == "bernstein":
+        _, var, dev = spread
+        m_units = trials * nb
+        if not math.isfinite(mean_unit):
+            half = math.inf
+        elif m_units and var > 0:
+            half = bernstein_half_width(var, dev, m_units, DELTA) * nb / n
+        else:
+            half = 0.0
+        shift_hi, shift_lo = trials * hi_slack, trials * lo_slack
+        if r:  # observed excess of the partial units (and slack) over their expectation
+            excess = total_bits - unit_total - trials * tail
+            shift_hi, shift_lo = max(shift_hi, excess), min(shift_lo, excess)
+        ci = (bps - half - shift_hi / n_total, bps + half - shift_lo / n_total)
+    elif method == "trials":
+        half = t_half_width(np.array(trial_bits, dtype=np.float64) / n, LEVEL)
+        ci = (bps - half - hi_slack / n, bps + half - lo_slack / n)
+    elif method == "batch-means":
+        half = t_half_width(np.array(batch_means), LEVEL)
+        if len(batch_means) < 2:
+            method = "none"
+        ci = (bps - half - hi_slack / n, bps + half - lo_slack / n)
     else:
-        expected = coder.expected_message_bits_p(p, n) / n
+        ci = (-math.inf, math.inf)
+    ci = _outward(ci, bps, expected)
+
+    report = coder.report()
+    extra = {key: report[key] for key in ("block", "precision", "model") if key in report}
+    h_pq = measures.cross_entropy(marginal, q)
+    if "model" in report:  # a model-based coder pays the cross-entropy of its model, H(p, q^)
+        extra["model_cross_entropy_bits"] = expected
+        extra["quantisation_gap_bits"] = None if math.isnan(expected) else expected - h_pq
     return Measurement(
-        code=code, alphabet_size=int(p.size), n_symbols=n, trials=trials, seed=seed,
-        total_bits=total_bits, bits_per_symbol=bps, entropy_bits=h_p,
-        cross_entropy_bits=measures.cross_entropy(p, q), kl_bits=measures.kl_divergence(p, q),
-        excess_bits=bps - h_p, expected_bits_per_symbol=expected, ci99=(bps - half, bps + half),
+        code=code, alphabet_size=int(marginal.size), n_symbols=n, trials=trials, seed=seed,
+        total_bits=total_bits, bits_per_symbol=bps, entropy_bits=h_rate,
+        cross_entropy_bits=h_pq,
+        kl_bits=measures.kl_divergence(marginal, q),
+        excess_bits=bps - h_rate, expected_bits_per_symbol=expected, ci99=ci,
         roundtrip_ok=True, encode_seconds=enc_s, decode_seconds=dec_s, sample_seconds=smp_s,
-        trial_bits=tuple(trial_bits), block=block, **extra,
+        trial_bits=tuple(trial_bits), ci_method=method, warmup_seconds=warm_s, **extra,
     )
+
+
+def _outward(ci: tuple[float, float], *values: float) -> tuple[float, float]:
+    """Move both endpoints outward by 4 ulps of the largest finite magnitude involved."""
+    finite = [abs(v) for v in (*ci, *values) if math.isfinite(v)]
+    pad = 4 * math.ulp(max(finite, default=1.0))
+    return (ci[0] - pad, ci[1] + pad)

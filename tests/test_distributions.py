@@ -68,3 +68,43 @@ def test_same_seed_gives_same_symbols():
 def test_sampling_requires_an_explicit_generator():
     with pytest.raises(XentsimError, match="numpy Generator"):
         D.sample([0.5, 0.5], 10, 42)
+
+
+def test_dyadic_works_up_to_the_smallest_positive_double_and_refuses_beyond():
+    p = D.dyadic(D.MAX_DYADIC_SYMBOLS).probs
+    assert (p > 0).all() and p[-1] == 2.0**-1074 and p.sum() == 1.0
+    with pytest.raises(XentsimError, match=r"dyadic\(2000\).*largest K that works is 1075"):
+        D.dyadic(2000)
+    with pytest.raises(XentsimError, match="1075"):
+        D.dyadic(1076)
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda: D.zipf(1000, 200.0), r"zipf\(1000, 200.0\): p\(41\) underflows"),
+    (lambda: D.geometric(5000, 1e-3), r"geometric\(5000, 0.001\): p\(108\) underflows"),
+])
+def test_families_refuse_probabilities_that_underflow_to_zero(make, fragment):
+    # 41^-200 = 1.6e-323 is the last positive Zipf weight; 0.001^108 = 1e-324 is not.
+    with pytest.raises(XentsimError, match=fragment):
+        make()
+
+
+def test_families_never_return_a_zero_where_the_probability_is_positive():
+    for pmf in (D.zipf(41, 200.0), D.geometric(108, 1e-3), D.dyadic(1075)):
+        assert (pmf.probs > 0).all()
+
+
+def test_a_family_too_large_for_memory_is_refused_before_allocating(monkeypatch):
+    monkeypatch.setenv("XENTSIM_MEMORY_LIMIT", "1M")
+    with pytest.raises(XentsimError, match=r"uniform\(100000\) with K = 100000 symbols needs "
+                                           r"about 3.81 MiB, above the memory limit of 1 MiB"):
+        D.uniform(100_000)
+    with pytest.raises(XentsimError, match="sampling n = 10000000 symbols"):
+        D.sample([0.5, 0.5], 10_000_000, np.random.default_rng(0))
+    assert D.uniform(1000).n_symbols == 1000  # 40 kB fits
+
+
+def test_a_bad_memory_limit_is_named(monkeypatch):
+    monkeypatch.setenv("XENTSIM_MEMORY_LIMIT", "lots")
+    with pytest.raises(XentsimError, match="XENTSIM_MEMORY_LIMIT is 'lots'"):
+        D.uniform(10)

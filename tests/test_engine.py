@@ -1,5 +1,14 @@
 """The measurement: real bits, checked round trips, intervals centred where theory says."""
 
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -7,6 +16,7 @@ from simulator._validate import UnencodableSymbolError, XentsimError
 from simulator.distributions import mix_uniform, zipf
 from simulator.engine import simulate
 
+ROOT = Path(__file__).resolve().parents[1]
 P_A, Q_A = [0.1, 0.9], [0.9, 0.1]  # THEORY example A: p = Bern(.9), q = Bern(.1)
 
 
@@ -21,15 +31,19 @@ def test_bits_per_symbol_lies_in_its_99_interval_around_the_exact_expected_lengt
     assert lo <= m.expected_bits_per_symbol <= hi
 
 
-def test_interval_half_width_matches_theory_for_example_a():
-    # THEORY: for the ideal lengths sigma = 0.950978; the Shannon code's lengths
-    # (1 and 4 bits) have Var = 9 * 0.9 * 0.1 = 0.81, so the 99% half-width at
-    # n = 10^4 is 2.5758 * 0.9 / 100 = 0.02318 (the sample s estimates 0.9).
+def test_interval_half_width_is_bernstein_with_the_exact_variance_for_example_a():
+    # The Shannon code's lengths (1 and 4 bits) under p = Bern(.9) have mean 3.7,
+    # Var = 9 * 0.9 * 0.1 = 0.81 and largest deviation 2.7. Bernstein at delta = 0.01
+    # for m = 10^4 units: m t^2 = (2 Var + 2 (2.7) t / 3) ln(200), solved for t.
     m = simulate(P_A, Q_A, "shannon", n=10_000, rng=np.random.default_rng(3))
+    c = math.log(200)
+    a = 2 * 2.7 * c / 3
+    t = (a + math.sqrt(a * a + 8 * 10_000 * 0.81 * c)) / (2 * 10_000)
     half = (m.ci99[1] - m.ci99[0]) / 2
-    # The relative sd of s is about 1.3% here (kurtosis 8.1, n = 10^4): 5% is a 3.8-sigma band.
-    assert half == pytest.approx(0.02318, rel=0.05)
+    assert half == pytest.approx(t, rel=1e-12)
+    assert m.ci99[0] < m.bits_per_symbol < m.ci99[1]
     assert m.expected_bits_per_symbol == 3.7  # 0.9 * 4 + 0.1 * 1
+    assert m.ci_method == "bernstein"
 
 
 def test_measurement_reports_theory_beside_the_bits():
@@ -83,3 +97,272 @@ def test_bad_arguments_are_named(kwargs, fragment):
 def test_an_rng_is_required_and_must_be_a_generator():
     with pytest.raises(XentsimError, match="numpy Generator"):
         simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=10, rng=1)
+
+
+# --------------------------------------------------------------------------- coverage
+
+def _miss_threshold(reps: int, rate: float = 0.01, level: float = 1e-3) -> int:
+    """Smallest c with P(Binomial(reps, rate) > c) <= level: with a true miss rate of
+    at most 1%, a count above c happens with probability at most 0.1%."""
+    cdf = 0.0
+    for c in range(reps + 1):
+        cdf += math.comb(reps, c) * rate**c * (1 - rate) ** (reps - c)
+        if 1 - cdf <= level:
+            return c
+    return reps
+
+
+def test_miss_threshold_is_the_binomial_quantile():
+    assert _miss_threshold(400) == 11  # P(Bin(400, .01) > 11) = 0.00085, > 10: 0.0027
+    assert _miss_threshold(300) == 10  # P(Bin(300, .01) > 10) = 0.00026, > 9: 0.00102
+
+
+SKEWED_P, SKEWED_Q = [0.999, 0.001], [1 - 2.0**-20, 2.0**-20]
+
+
+@pytest.mark.parametrize("code, p, q, n, block", [
+    ("shannon", SKEWED_P, SKEWED_Q, 1000, None),  # the normal interval covered 63% here
+    ("huffman", SKEWED_P, SKEWED_Q, 1000, None),  # zero variance: lengths (1, 1)
+    ("arithmetic", SKEWED_P, SKEWED_Q, 1000, None),
+    ("block-huffman", [0.9, 0.1], [0.1, 0.9], 1001, 3),  # a partial final block
+    ("shannon", zipf(64, 1.5), zipf(64, 0.5), 200, None),
+], ids=["shannon-skewed", "huffman-zero-variance", "arithmetic-skewed", "block-tail", "zipf"])
+def test_ci99_covers_the_exact_expectation_at_least_99_percent_of_the_time(code, p, q, n, block):
+    reps = 400
+    rng = np.random.default_rng(20261130)
+    misses = 0
+    for _ in range(reps):
+        m = simulate(p, q, code, n=n, block=block, rng=rng)
+        assert m.ci_method == "bernstein"
+        misses += not (m.ci99[0] <= m.expected_bits_per_symbol <= m.ci99[1])
+    assert misses <= _miss_threshold(reps)
+
+
+def test_a_zero_variance_code_has_its_exact_expectation_inside_its_interval():
+    # Huffman on uniform(16): every length is 4. p = 0.1 ten times sums to
+    # 0.9999999999999999 in binary64, so a plain dot product gives 3.9999999999999996.
+    p = [0.1] * 10 + [0.0] * 6
+    m = simulate(p, [1 / 16] * 16, "huffman", n=1000, trials=3, rng=np.random.default_rng(0))
+    assert m.bits_per_symbol == 4.0 and m.expected_bits_per_symbol == 4.0
+    assert m.ci99[0] <= 4.0 <= m.ci99[1]
+    assert m.ci99[1] - m.ci99[0] < 1e-14
+
+
+def test_the_arithmetic_interval_includes_the_coders_slack_asymmetrically():
+    # slack [-8, +1] bits per message: the interval reaches 1/n below and 8/n above
+    # the Bernstein interval around the measured value.
+    m = simulate([0.5, 0.5], [0.5, 0.5], "arithmetic", n=1000, rng=np.random.default_rng(1))
+    # q^ = (1/2, 1/2): every ideal length is 1 bit, zero variance.
+    assert m.expected_bits_per_symbol == 1.0
+    assert m.ci99[0] == pytest.approx(m.bits_per_symbol - 1 / 1000, abs=1e-12)
+    assert m.ci99[1] == pytest.approx(m.bits_per_symbol + 8 / 1000, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- dependent sources
+
+class StickyChain:
+    """A toy dependent source: a Markov chain on 3 symbols that keeps its symbol with
+    probability ``stay`` and otherwise moves to one of the other two, equally likely.
+    The stationary law is uniform and the chain starts in it."""
+
+    independent = False
+    n_symbols = 3
+
+    def __init__(self, stay: float):
+        self.stay = stay
+
+    def sample(self, n, *, rng):
+        move = rng.random(n) >= self.stay
+        step = np.where(move, rng.integers(1, 3, n), 0)
+        step[0] = rng.integers(0, 3)
+        return (np.cumsum(step) % 3).astype(np.uint8)
+
+    def marginal(self):
+        return np.full(3, 1 / 3)
+
+    def block_law(self, k):
+        P = np.full((3, 3), (1 - self.stay) / 2)
+        np.fill_diagonal(P, self.stay)
+        law = np.full(3, 1 / 3)
+        for _ in range(k - 1):  # extend each tuple t by x with P(last symbol of t, x)
+            law = (law[:, None] * P[np.arange(law.size) % 3]).reshape(-1)
+        return law
+
+    def entropy_rate_bits(self):
+        a = self.stay
+        return -(a * math.log2(a) + (1 - a) * math.log2((1 - a) / 2))
+
+
+def test_the_sticky_chain_laws_are_consistent():
+    s = StickyChain(0.9)
+    law = s.block_law(2)
+    assert law.sum() == pytest.approx(1.0) and law[0] == pytest.approx(0.3)  # P(0, 0)
+    assert s.block_law(3)[0] == pytest.approx(0.27) and s.block_law(3)[1] == pytest.approx(0.015)
+    x = s.sample(1000, rng=np.random.default_rng(0))
+    assert (np.diff(x.astype(int)) == 0).mean() > 0.8
+
+
+@pytest.mark.parametrize("trials, n, method", [(1, 20_000, "batch-means"), (20, 1000, "trials")])
+def test_a_dependent_source_gets_a_dependent_interval_that_covers(trials, n, method):
+    # Huffman lengths for q = (1/2, 1/4, 1/4) are (1, 2, 2); the chain is stationary
+    # uniform, so the expectation is exactly 5/3. The chain's correlation time is
+    # (1 + 0.85) / (1 - 0.85) = 12 symbols, far below the 1000-symbol batches.
+    reps = 300
+    rng = np.random.default_rng(7)
+    misses = 0
+    for _ in range(reps):
+        m = simulate(StickyChain(0.9), [0.5, 0.25, 0.25], "huffman", n=n, trials=trials, rng=rng)
+        assert m.ci_method == method
+        misses += not (m.ci99[0] <= 5 / 3 <= m.ci99[1])
+    assert m.expected_bits_per_symbol == pytest.approx(5 / 3, rel=1e-15)
+    assert misses <= _miss_threshold(reps)
+
+
+def test_an_interval_assuming_independence_would_be_too_narrow_for_the_sticky_chain():
+    # The batch-means interval is wider than the i.i.d. Bernstein one on the same bits,
+    # because runs of equal symbols make the lengths positively correlated.
+    m = simulate(StickyChain(0.9), [0.5, 0.25, 0.25], "huffman", n=20_000,
+                 rng=np.random.default_rng(3))
+    iid = simulate([1 / 3] * 3, [0.5, 0.25, 0.25], "huffman", n=20_000, rng=np.random.default_rng(3))
+    assert (m.ci99[1] - m.ci99[0]) > 1.5 * (iid.ci99[1] - iid.ci99[0])
+
+
+# --------------------------------------------------------------------------- no unit law
+
+def test_an_adaptive_code_uses_trials_and_one_message_gives_an_infinite_interval():
+    one = simulate([0.9, 0.1], [0.5, 0.5], "arithmetic", model="kt", n=500, rng=np.random.default_rng(0))
+    assert one.ci_method == "none" and one.ci99 == (-math.inf, math.inf)
+    many = simulate([0.9, 0.1], [0.5, 0.5], "arithmetic", model="kt", n=500, trials=10,
+                    rng=np.random.default_rng(0))
+    assert many.ci_method == "trials" and math.isfinite(many.ci99[1] - many.ci99[0])
+    y = np.array(many.trial_bits) / 500
+    half = 3.2498355416 * y.std(ddof=1) / math.sqrt(10)  # t_{0.995, 9}
+    assert many.ci99[0] == pytest.approx(many.bits_per_symbol - half - 1 / 500, abs=1e-12)
+    assert many.ci99[1] == pytest.approx(many.bits_per_symbol + half + 8 / 500, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- JSON
+
+@pytest.mark.parametrize("kwargs", [
+    dict(p=[0.5, 0.5], q=[0.5, 0.5], code="huffman", n=1),
+    dict(p=[0.9, 0.1], q=[0.5, 0.5], code="arithmetic", model="kt", n=50),
+    dict(p=[0.5, 0.5], q=[0.5, 0.5], code="block-huffman", block=2, n=1),
+])
+def test_to_dict_is_strict_json_and_non_finite_numbers_follow_one_rule(kwargs):
+    m = simulate(rng=np.random.default_rng(0), **kwargs)
+    d = m.to_dict()
+    text = json.dumps(d, allow_nan=False)
+    assert json.loads(text) == d
+    for lo_hi in (d["ci99"],):
+        assert all(v in ("inf", "-inf") or isinstance(v, float) for v in lo_hi)
+    if kwargs.get("model") == "kt":
+        assert d["ci99"] == ["-inf", "inf"] and d["expected_bits_per_symbol"] is None
+
+
+# --------------------------------------------------------------------------- registry
+
+def test_code_names_are_the_registry_and_a_registered_code_needs_no_engine_change(monkeypatch):
+    from simulator.codes import ShannonCode
+
+    from simulator import engine
+    from test_bounds import InterfaceOnly
+
+    assert engine.CODE_NAMES == tuple(engine.CODES)
+    monkeypatch.setitem(engine.CODES, "shannon-wrapped",
+                        engine.CodeEntry(lambda q: InterfaceOnly(ShannonCode(q))))
+    a = simulate(P_A, Q_A, "shannon-wrapped", n=5000, rng=np.random.default_rng(2))
+    b = simulate(P_A, Q_A, "shannon", n=5000, rng=np.random.default_rng(2))
+    assert a.trial_bits == b.trial_bits and a.ci99 == b.ci99
+    assert a.expected_bits_per_symbol == b.expected_bits_per_symbol == 3.7
+
+
+def test_simulate_accepts_a_source_for_p():
+    from simulator.sources import IIDSource
+
+    a = simulate(IIDSource(P_A), Q_A, "huffman", n=2000, rng=np.random.default_rng(4))
+    b = simulate(P_A, Q_A, "huffman", n=2000, rng=np.random.default_rng(4))
+    assert a.trial_bits == b.trial_bits
+
+
+# --------------------------------------------------------------------------- memory
+
+def test_a_message_too_large_for_memory_is_refused_naming_n_and_the_limit():
+    with pytest.raises(XentsimError, match=r"n = 1000000000000 symbols per message needs about "
+                                           r".* above the memory limit of 64 GiB \(the memory_limit"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=10**12, rng=np.random.default_rng(0),
+                 memory_limit="64G")
+    with pytest.raises(XentsimError, match=r"trials = 1000000000000 messages needs"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=10, trials=10**12,
+                 rng=np.random.default_rng(0))
+
+
+def test_the_memory_limit_comes_from_the_environment_variable(monkeypatch):
+    monkeypatch.setenv("XENTSIM_MEMORY_LIMIT", "4M")
+    with pytest.raises(XentsimError, match=r"above the memory limit of 4 MiB \(XENTSIM_MEMORY_LIMIT\)"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=10**6, rng=np.random.default_rng(0))
+    m = simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=10**6, rng=np.random.default_rng(0),
+                 memory_limit="1G")
+    assert m.total_bits == 10**6
+
+
+@pytest.mark.parametrize("code, block", [("huffman", None), ("block-huffman", 3), ("arithmetic", None)])
+def test_the_memory_estimate_bounds_the_real_peak(code, block):
+    # The peak of everything numpy, bitarray and Python allocate during one call (traced
+    # by tracemalloc) must stay below the estimate the refusal compares with the limit.
+    from simulator.engine import build_code, estimate_peak_bytes
+    from simulator.sources import IIDSource
+
+    p, q = zipf(8, 1.1), mix_uniform(zipf(8, 0.8), 0.1)
+    n = 2_000_001
+    simulate(p, q, code, n=1000, block=block, rng=np.random.default_rng(0))  # compile first
+    tracemalloc.start()
+    try:
+        simulate(p, q, code, n=n, block=block, rng=np.random.default_rng(0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    est = estimate_peak_bytes(build_code(q, code, block=block), IIDSource(p), n, 1,
+                              unit_arrays=block is not None)
+    assert 3 * n <= peak <= est  # symbols, decoded copy and comparison mask at least
+
+
+# --------------------------------------------------------------------------- compiled kernels
+
+def test_kernels_work_without_a_writable_home_or_package_folder_and_timings_exclude_compiling(tmp_path):
+    # A copy of the package whose __pycache__ folders cannot be created (a file is in
+    # the way; also read-only for non-root users), HOME pointing at a file, no
+    # NUMBA_CACHE_DIR: numba alone cannot cache there and fails at import. A fresh
+    # TMPDIR forces a real compilation, which must land in warmup_seconds.
+    pkg = tmp_path / "pkg"
+    shutil.copytree(ROOT / "simulator", pkg / "simulator",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in [p for p in (pkg / "simulator").rglob("*") if p.is_dir()] + [pkg / "simulator"]:
+        (folder / "__pycache__").write_text("not a folder")
+    for path in (pkg / "simulator").rglob("*"):
+        path.chmod(0o444 if path.is_file() else 0o555)
+    home = tmp_path / "home-is-a-file"
+    home.write_text("")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), TMPDIR=str(tmp), PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(pkg))
+    script = (
+        "import os, numpy as np\n"
+        "from simulator import simulate\n"
+        "m = simulate([0.7, 0.2, 0.1], [0.2, 0.3, 0.5], 'huffman', n=1000,"
+        " rng=np.random.default_rng(0))\n"
+        "print(os.environ['NUMBA_CACHE_DIR'], m.total_bits, m.encode_seconds, m.decode_seconds,"
+        " m.sample_seconds, m.warmup_seconds)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                       cwd=tmp_path)
+    try:
+        assert r.returncode == 0, r.stderr
+        cache, bits, enc, dec, smp, warm = r.stdout.split()
+        assert cache.startswith(str(tmp)) and os.listdir(cache)  # kernels were cached there
+        assert int(bits) > 0
+        # compiling the kernels takes far longer than drawing and coding 1000 symbols
+        assert float(warm) > 10 * max(float(enc), float(dec), float(smp))
+    finally:
+        for path in [pkg, *pkg.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)

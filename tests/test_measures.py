@@ -100,3 +100,72 @@ def test_mismatched_alphabets_are_rejected():
 def test_bad_base_is_rejected():
     with pytest.raises(XentsimError, match="base"):
         entropy([0.5, 0.5], base=1)
+
+
+# --------------------------------------------------------------------------- exactness
+
+from decimal import Decimal, localcontext  # noqa: E402
+from fractions import Fraction  # noqa: E402
+
+
+def _log1p_exact(x: Fraction, terms: int = 12) -> Fraction:
+    """ln(1 + x) as a rational, by its series; for |x| <= 2^-20 the omitted terms are
+    below 2^-(20 * 13), far beyond binary64."""
+    return sum(((-1) ** (j + 1)) * x**j / j for j in range(1, terms + 1))
+
+
+def _kl_reference_nats(p, q) -> float:
+    """KL of the given binary64 numbers, evaluated with exact rationals for ratios near 1
+    and 80-digit decimals otherwise."""
+    total = Fraction(0)
+    with localcontext() as ctx:
+        ctx.prec = 80
+        for a, b in zip(p, q):
+            if a == 0:
+                continue
+            fa, fb = Fraction(a), Fraction(b)
+            x = (fa - fb) / fb
+            if abs(x) <= Fraction(1, 1 << 20):
+                total += fa * _log1p_exact(x)
+            else:
+                total += fa * Fraction((Decimal(a) / Decimal(b)).ln())
+    return float(total)
+
+
+@pytest.mark.parametrize("a, b", [
+    (0.5, 0.5 + 2.0**-46),          # parameters 1.4e-14 apart: KL ~ 4e-28 nats
+    (0.75, 0.75 + 2.0**-50),
+    (0.5 + 1e-14, 0.5),
+    (0.9, 0.9 + 1e-10),
+    (0.6, 0.6000001),
+    (0.5, 0.999),
+    (0.999999, 0.5),
+])
+def test_kl_keeps_its_relative_accuracy_when_p_and_q_nearly_agree(a, b):
+    # a, b in [1/2, 1): 1 - a and 1 - b are exact, so both pmfs sum to exactly 1.
+    p, q = [a, 1 - a], [b, 1 - b]
+    exact = _kl_reference_nats(p, q)
+    assert exact > 0
+    got = kl_divergence(p, q, base=math.e)
+    assert got == pytest.approx(exact, rel=1e-12)
+    assert kl_divergence(p, q) == pytest.approx(exact / math.log(2), rel=1e-12)
+
+
+def test_kl_of_a_three_symbol_pair_one_ulp_apart_is_positive_and_exact():
+    e = 2.0**-45
+    p, q = [0.25 + e, 0.25, 0.5 - e], [0.25, 0.25, 0.5]  # both sum to exactly 1
+    exact = _kl_reference_nats(p, q)
+    assert kl_divergence(p, q, base=math.e) == pytest.approx(exact, rel=1e-12)
+
+
+def test_entropy_and_cross_entropy_match_an_80_digit_reference():
+    rng = np.random.default_rng(9)
+    p = rng.dirichlet(np.full(1000, 0.5))
+    q = rng.dirichlet(np.full(1000, 0.5))
+    with localcontext() as ctx:
+        ctx.prec = 80
+        ln2 = Decimal(2).ln()
+        h = -sum(Decimal(a) * Decimal(a).ln() for a in p if a > 0) / ln2
+        hpq = -sum(Decimal(a) * Decimal(b).ln() for a, b in zip(p, q) if a > 0) / ln2
+    assert entropy(p) == pytest.approx(float(h), rel=1e-14)
+    assert cross_entropy(p, q) == pytest.approx(float(hpq), rel=1e-14)
