@@ -18,9 +18,9 @@ EXIT_USAGE = 2
 MAX_SEED = (1 << 128) - 1
 
 JSON_NOTE = (
-    "JSON has no infinity or NaN: a number that is not finite (e.g. the ends of ci99 when "
-    "fewer than two codewords were coded, or H(p,q) when q rules out a symbol p can emit) "
-    "is written as null."
+    "The JSON is strict (no NaN or Infinity): an infinite value is the string \"inf\" or "
+    "\"-inf\" (e.g. H(p,q) when q rules out a symbol p can emit, or an interval end that "
+    "cannot be bounded), and a value that does not exist is null."
 )
 
 
@@ -158,20 +158,6 @@ def _fmt_g(x: float) -> str:
     return "0" if x == 0 else f"{x:.3g}"
 
 
-def _strict_json(value):
-    """``value`` with every non-finite number (a float, or the strings "inf", "-inf",
-    "nan" standing for one) replaced by None, so ``json.dumps(allow_nan=False)`` holds."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str) and value.lower().lstrip("+-") in ("inf", "infinity", "nan"):
-        return None
-    if isinstance(value, dict):
-        return {key: _strict_json(v) for key, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict_json(v) for v in value]
-    return value
-
-
 def _cmd_simulate(args) -> int:
     from .engine import simulate
     from .spec import parse_pmf
@@ -184,7 +170,7 @@ def _cmd_simulate(args) -> int:
         seed=args.seed,
     )
     if args.json:
-        print(json.dumps(_strict_json(m.to_dict()), allow_nan=False))
+        print(json.dumps(m.to_dict(), allow_nan=False))
         return 0
     code = args.code + (f" (k={args.block})" if args.block else "")
     if args.code == "arithmetic" and m.model == "static":
@@ -193,7 +179,7 @@ def _cmd_simulate(args) -> int:
         code += f" (adaptive {m.model}: learns q from the data)"
     interval = f"[{_fmt(m.ci99[0])}, {_fmt(m.ci99[1])}]"
     if not all(math.isfinite(end) for end in m.ci99):
-        interval += " (fewer than 2 codewords: no spread to estimate)"
+        interval += " (this code's interval needs the spread across messages: pass --trials 2 or more)"
     rows = [
         ("code (built from q)", code),
         ("messages x symbols", f"{m.trials} x {m.n_symbols} (seed {m.seed})"),
