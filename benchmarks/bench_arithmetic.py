@@ -1,6 +1,6 @@
 """Arithmetic coding throughput: compiled path vs constriction, the reference and the floor.
 
-Run:  python benchmarks/bench_arithmetic.py
+Run:  python benchmarks/bench_arithmetic.py   (times the simulator of this checkout)
 
 Workload: the engine's K = 256 Zipf pair, coded (a) as 1000 messages of 10^4 symbols
 and (b) as one message of 10^7 symbols. Peers: constriction's RangeEncoder /
@@ -11,7 +11,13 @@ the ideal length ``take(-log2 q^, x).sum()`` (what a formula would report instea
 
 from __future__ import annotations
 
+import pathlib
+import sys
+
 import numpy as np
+
+# Measure this checkout's simulator, not whichever one is installed.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from _common import P, Q, best_of, print_table
 from simulator.codes.arithmetic import ReferenceCoder, decode, encode

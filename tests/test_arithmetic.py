@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator._validate import UnencodableSymbolError, XentsimError
-from simulator.codes.arithmetic import ReferenceCoder, decode, encode
+import simulator.codes.arithmetic as arithmetic
+from simulator.codes.arithmetic import (SLACK_BITS, TRUNCATION_BITS, ArithmeticCode, ReferenceCoder,
+                                        decode, encode, slack_bounds)
+from simulator.interfaces import Tables
 from simulator.models import AdaptiveModel, ConditionalModel, StaticModel, quantise
 from simulator.distributions import mix_uniform, sample, zipf
 from simulator.engine import simulate
@@ -26,9 +29,10 @@ def pmfs(draw, max_k=40):
 
 
 def bound_ok(nbits, ideal, n, total):
-    # The module's proof: ideal - 8 <= nbits < ideal + 1 + n * 1.443 * total * 2^-56
-    # (+ 2^-63 for the initial range); 1e-6 covers rounding in the float sum ``ideal``.
-    return ideal - 8 - 1e-6 <= nbits <= ideal + 1 + n * 1.443 * total * 2.0**-56 + 1e-6
+    # The module's proof: ideal - 8 < nbits <= ideal + 1 + n * 1.443 * total * 2^-56
+    # + 2^-63 (slack_bounds); 1e-6 covers rounding in the float sum ``ideal``.
+    lo, hi = slack_bounds(n, total)
+    return ideal + lo - 1e-6 <= nbits <= ideal + hi + 1e-6
 
 
 # ---------------------------------------------------------------- quantisation
@@ -225,3 +229,184 @@ def test_adaptive_redundancy_over_entropy_shrinks_with_n_as_clarke_barron_predic
             assert abs(red - kt_redundancy_bits(K, n)) <= 1 + 3 * se
         per_symbol.append((bits.mean() - n * 4) / n)
     assert per_symbol[0] > per_symbol[1] > per_symbol[2] > 0
+
+
+# ---------------------------------------------------------------- termination and bound
+
+
+def test_slack_is_defined_once_and_used_by_the_code_interface():
+    assert SLACK_BITS == (-8.0, 1.0)
+    assert ArithmeticCode([0.5, 0.5]).slack_bits == SLACK_BITS
+    assert ArithmeticCode([0.5, 0.5], model="kt").slack_bits == SLACK_BITS
+    assert TRUNCATION_BITS == 1.443 * 2.0**-56
+    assert TRUNCATION_BITS * 2**24 < 3.4e-10  # the module doc's number at b = 24
+    assert ArithmeticCode([0.5, 0.5]).message_slack_bits(10**6) == slack_bounds(10**6, 2**24)
+    assert -math.log2(1 - 2.0**32 * 2.0**-56) <= TRUNCATION_BITS * 2**32  # worst total 2^32
+
+
+def test_real_minus_ideal_lies_in_the_proven_range_and_reaches_below_minus_2():
+    # Module doc: real - ideal in [-8, 1 + n 1.443 total 2^-56]; "within 2 bits" would
+    # be false: about 14% of these messages end more than 2 bits below their ideal.
+    rng = np.random.default_rng(7)
+    q = np.array([0.5, 0.3, 0.15, 0.05])
+    model = StaticModel(q)
+    d = []
+    for _ in range(4000):
+        n = int(rng.integers(1, 100))
+        x = sample(q, n, rng)
+        bits = encode(x, model)
+        assert bound_ok(len(bits), model.ideal_bits(x), n, model.total)
+        d.append(len(bits) - model.ideal_bits(x))
+    d = np.array(d)
+    below = (d < -2).mean()
+    # 99% binomial interval around the documented 14%
+    assert abs(below - 0.14) <= 2.576 * math.sqrt(0.14 * 0.86 / d.size)
+    assert d.max() > 0.9 and d.min() < -7  # both ends of [-8, +1] are approached
+
+
+def test_random_messages_of_every_model_meet_both_sides_of_the_bound():
+    rng = np.random.default_rng(8)
+    for _ in range(300):
+        K = int(rng.integers(1, 300))
+        q = rng.dirichlet(np.full(K, 0.5))
+        n = int(rng.integers(0, 2000))
+        x = sample(q, n, rng)
+        rows = 0.5 * rng.dirichlet(np.ones(K), size=n) + 0.5 * q if n else np.zeros((0, K))
+        for model, total in ((StaticModel(q, int(rng.integers(max(9, K.bit_length()), 33))), None),
+                             (AdaptiveModel(K, "kt"), K + 2 * n), (AdaptiveModel(K, "laplace"), K + n),
+                             (ConditionalModel(rows), None)):
+            bits = encode(x, model)
+            assert bound_ok(len(bits), model.ideal_bits(x), n, total or model.total)
+
+
+def _final_interval(x, model):
+    """(L, W, scale): the encoder's final interval [L, L + W) in units of 2^-scale."""
+    x = arithmetic._as_message(x)
+    plan = arithmetic._plan(model, x.size)
+    enc, cursor = arithmetic._Encoder(), arithmetic._TableCursor(plan)
+    for s in x.tolist():
+        cum, total = cursor.table()
+        enc._narrow(cum[s], cum[s + 1] - cum[s], total)
+        cursor.update(s)
+    out = bytes(enc.out[1:]) + (bytes([enc.cache]) + b"\xff" * enc.pending if enc.out else b"")
+    return (int.from_bytes(out, "big") << 64) + enc.low, enc.rng, 8 * len(out) + 64
+
+
+def _fewest_bits(L, W, scale):
+    """The fewest bits whose zero-padded value lies in [L, L + W)."""
+    for m in range(scale + 1):
+        step = 1 << (scale - m)
+        if -(-L // step) * step - L < W:
+            return m
+
+
+def test_termination_is_not_always_the_shortest_stream_as_documented():
+    # Module doc: 10 zero bytes (K = 256) take 56 bits with Laplace, 48 with KT; 0 would do.
+    zeros = np.zeros(10, dtype=np.uint8)
+    for est, expected in (("laplace", 56), ("kt", 48)):
+        model = AdaptiveModel(256, est)
+        assert len(encode(zeros, model)) == expected
+        assert _fewest_bits(*_final_interval(zeros, model)) == 0
+        with pytest.raises(XentsimError):  # the decoder wants the encoder's own ending
+            decode(bitarray_empty(), model, 10)
+    # About 10% of random messages have a shorter stream than the coder writes.
+    rng = np.random.default_rng(7)
+    q = np.array([0.5, 0.3, 0.15, 0.05])
+    model = StaticModel(q)
+    saved = []
+    for _ in range(1000):
+        x = sample(q, int(rng.integers(1, 100)), rng)
+        saved.append(len(encode(x, model)) - _fewest_bits(*_final_interval(x, model)))
+    saved = np.array(saved)
+    assert saved.min() >= 0
+    frac = (saved > 0).mean()
+    assert abs(frac - 0.10) <= 2.576 * math.sqrt(0.1 * 0.9 / saved.size)
+    # "usually 1 to 3 bits"
+    assert ((saved >= 1) & (saved <= 3)).sum() > (saved > 3).sum()
+
+
+def bitarray_empty():
+    from bitarray import bitarray
+
+    return bitarray(endian="big")
+
+
+# ---------------------------------------------------------------- tables only
+
+
+class _ContextModel:
+    """A test model with order-k context tables, fixed or adaptive: no coder changes."""
+
+    def __init__(self, K, order, increment=0, seed=0, precision=12):
+        rng = np.random.default_rng(seed)
+        self.n_symbols, self.name = K, "context"
+        R = K ** order
+        if increment:
+            f = rng.integers(1, 4, size=(R, K))
+            prec = None
+        else:
+            f = np.array([quantise(rng.dirichlet(np.ones(K)), precision) for _ in range(R)])
+            prec = precision
+        cum = np.zeros((R, K + 1), dtype=np.uint64)
+        np.cumsum(f, axis=1, out=cum[:, 1:])
+        cum.setflags(write=False)
+        self._t = Tables(cum=cum, row="context", order=order, increment=increment, precision=prec)
+
+    def tables(self, n):
+        return self._t
+
+
+@pytest.mark.parametrize("order, increment", [(0, 0), (1, 0), (2, 0), (1, 1), (2, 2), (3, 1)])
+def test_context_tables_fixed_and_adaptive_code_with_the_same_kernels(order, increment):
+    model = _ContextModel(3, order, increment, seed=order + 10 * increment)
+    rng = np.random.default_rng(order)
+    for n in (0, 1, 5, 300):
+        x = rng.integers(0, 3, size=n)
+        bits = encode(x, model)
+        assert bits == ReferenceCoder.encode(x, model)
+        assert np.array_equal(decode(bits, model, n), x)
+        assert np.array_equal(ReferenceCoder.decode(bits, model, n), x)
+
+
+def test_the_coder_module_never_names_a_model_class():
+    import inspect
+
+    src = inspect.getsource(arithmetic)
+    for name in ("StaticModel", "ConditionalModel", "AdaptiveModel", "isinstance(model", "model.kind", "type(model"):
+        assert name not in src
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_a_missing_or_foreign_model_is_a_clear_error():
+    x = np.array([0, 1])
+    for bad in (None, object(), "static", [0.5, 0.5]):
+        with pytest.raises(XentsimError, match="model must be a model"):
+            encode(x, bad)
+        with pytest.raises(XentsimError, match="model must be a model"):
+            decode(encode(x, StaticModel([0.5, 0.5])), bad, 2)
+        with pytest.raises(XentsimError, match="model must be a model"):
+            ReferenceCoder.encode(x, bad)
+
+
+def test_big_endian_symbols_encode_like_native_ones():
+    model = StaticModel([0.5, 0.3, 0.2])
+    for dt in (">i4", ">u2", ">i8", "<i4"):
+        x = np.array([0, 1, 2, 2, 1], dtype=dt)
+        assert encode(x, model) == encode(x.astype(np.int64), model)
+        assert encode(x, AdaptiveModel(3)) == encode(x.astype(np.int64), AdaptiveModel(3))
+
+
+def test_symbols_out_of_range_or_negative_name_their_position_and_value():
+    model = StaticModel([0.5, 0.5])
+    with pytest.raises(XentsimError, match=r"symbols\[2\] is -1"):
+        encode(np.array([0, 1, -1]), model)
+    with pytest.raises(XentsimError, match=r"symbols\[1\] is 7, outside the model's alphabet 0..1"):
+        encode(np.array([0, 7]), model)
+    with pytest.raises(XentsimError, match=r"symbols\[0\] is -5"):
+        encode(np.array([-5], dtype=">i2"), AdaptiveModel(2))
+    with pytest.raises(XentsimError, match="must be integers"):
+        encode(np.array([0.0, 1.0]), model)
+    with pytest.raises(XentsimError, match="1-D"):
+        encode(np.zeros((2, 2), dtype=int), model)

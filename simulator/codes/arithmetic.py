@@ -1,69 +1,322 @@
 """Arithmetic (range) coding with finite precision, built from q or learnt from the data.
 
-The coder keeps a 64-bit interval [low, low + rng) with 2^56 <= rng < 2^64, narrows it
-by each symbol's integer frequency interval, and sends bytes out of the top of the
+The coder reads a model only through its :class:`~simulator.interfaces.Tables`
+(``model.tables(n)``): cumulative integer frequencies, which row codes each position,
+and an increment for adaptive counts. It keeps a 64-bit interval [low, low + rng)
+with 2^56 <= rng < 2^64, narrows it by each symbol's frequency interval
+(r = rng // total, low += r cum, rng = r freq), and sends bytes out of the top of the
 window as rng shrinks, resolving carries with a one-byte cache and a count of 0xFF
-bytes. It stops with the fewest bits that identify a point of the final interval, so a
-message costs at most
+bytes.
 
-    sum_i -log2 q^(x_i) + 1 + n * 1.443 * total * 2^-56 + 2^-63   bits,
+Termination, exactly: when the n symbols are coded and S bytes have left the window,
+the coder appends the first m bits of x, where m is the smallest number in 0..64 such
+that a multiple of 2^(64-m) lies in [low, low + rng) and x is the smallest such
+multiple. Since rng >= 2^56, m <= 8, and the stream has 8 S + m bits. This is the
+shortest stream that *extends the S bytes already written*; it is not always the
+shortest stream that identifies the final interval: when the last bytes out are zeros
+(or a shorter point falls inside the interval before them), fewer bits would do. In
+about 10% of random messages a shorter stream exists, usually 1 to 3 bits shorter;
+10 zero bytes (K = 256) take 56 bits with the adaptive Laplace model and 48 with KT,
+where 0 would do.
 
-where q^ is the model's quantised distribution and total its frequency total (2^b for
-the static and conditional models, at most 2n + K for the adaptive ones). At b = 24
-the per-symbol term is below 4e-10, so every message of up to 10^8 symbols stays within
-2 bits of its ideal length. The decoder is given n.
+Length bound. Let ideal = sum_t -log2 q^(x_t | past), with q^ the model's integer
+frequencies over their total (at most ``total``: 2^b for static and conditional
+models, at most 2n + K for the adaptive ones). Each symbol's truncation r = rng // total
+costs at most -log2(1 - total 2^-56) <= 1.443 total 2^-56 bits, so the final interval
+has width w with ideal <= -log2 w <= ideal + n 1.443 total 2^-56 + 2^-63 (the last
+term for the initial width 2^64 - 1). With w = rng 2^-(64 + 8 S), -log2 w <= 8 S + 8;
+a multiple of 2^(64-m) lies in any interval of width >= 2^(64-m), so
+m <= -log2 w - 8 S + 1. The stream has 8 S + m bits, hence
 
-Two implementations produce the same bits: :class:`ReferenceCoder`, plain Python that
-reads like the description above, and compiled kernels (``encode`` and ``decode``),
-which the test suite checks against it bit for bit.
+    ideal - 8  <=  real bits  <=  ideal + 1 + n * 1.443 * total * 2^-56 + 2^-63,
+
+``SLACK_BITS`` = (-8, +1) plus ``TRUNCATION_BITS`` = 1.443 * 2^-56 per symbol and
+unit of total (:func:`slack_bounds`). Both ends occur: real - ideal falls below -2 in
+about 14% of random messages, so "within 2 bits of the ideal" would be false. At b = 24
+the truncation term is below 3.4e-10 bits per symbol.
+
+Damaged streams. The decoder is given n. After n symbols it re-derives the
+termination (low = window - code, no re-encoding) and checks that the stream is
+exactly the encoding of the message it decoded: 8 S + m bits long with the same final
+point. So it raises :class:`XentsimError` on every stream that is not the encoding of
+some n-symbol message, and when it returns a message, that message's encoding is the
+stream it was given. What no decoder can detect without added redundancy such as a
+checksum is a damaged stream that is itself a valid encoding: every stream of the
+right shape encodes some message, and this termination leaves no slack, so that is
+not rare. A stream cut or extended by a few bits is often exactly the encoding of a
+message that differs in its last few symbols; the final point lies near the bottom of
+the final interval, inside the sub-interval of the next symbol when that symbol is
+likely, so n + 1 symbols (or n - 1) may share the stream of n; an empty stream encodes
+a short message of likely symbols. Most truncations, extensions and empty streams are
+caught (more than half in the fuzz test's random cases), and appending zero bits is
+always caught (the decoder reads zeros past the end anyway, decodes the same message
+and finds its encoding shorter). The decoder never reads outside the stream's bytes
+and stops after at most n steps, earlier once it has read past the stream.
+
+Two implementations produce the same bits and the same verdicts: :class:`ReferenceCoder`,
+plain Python that reads like the description above, and compiled kernels (``encode``
+and ``decode``), which the test suite checks against it bit for bit.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from bitarray import bitarray
 
 from .._validate import UnencodableSymbolError, XentsimError, check_int, check_pmf
+from ..distributions import symbol_dtype
+from ..interfaces import Tables
+from ..measures import cross_entropy
+from ..models import build_model
 from . import _arith_kernels as K_
-from ..models import AdaptiveModel, ConditionalModel, StaticModel
-from .prefix import _as_bits, _as_symbols, padded_bytes
+from .prefix import _as_bits, padded_bytes
 
 MASK64 = (1 << 64) - 1
 TOP = 1 << 56  # renormalise while rng < TOP
+
+#: real bits - ideal bits lies in [SLACK_BITS[0], SLACK_BITS[1] + n * TRUNCATION_BITS * total]
+SLACK_BITS = (-8.0, 1.0)
+#: the truncation of rng // total costs at most this many bits per symbol and unit of total
+TRUNCATION_BITS = 1.443 * 2.0**-56
+#: the initial width 2^64 - 1 instead of 2^64 costs at most this many bits
+_START_BITS = 2.0**-63
+
+
+def slack_bounds(n: int, total: int) -> tuple[float, float]:
+    """(lo, hi): a message of n symbols with frequency totals <= ``total`` has
+    real bits - ideal bits in [lo, hi] (module doc)."""
+    return SLACK_BITS[0], SLACK_BITS[1] + n * TRUNCATION_BITS * total + _START_BITS
+
+
+# ------------------------------------------------------------------------ tables
+
+
+class _Plan:
+    """Validated tables, in the form the kernels take (see ``_arith_kernels``)."""
+
+    __slots__ = ("tables", "cum", "K", "rows", "precision", "position", "contexts",
+                 "inc", "total", "neglog", "guide", "guide_shift")
+
+    def max_total(self, n: int) -> int:
+        """The largest frequency total any of n symbols is coded with."""
+        return self.total + self.inc * n
+
+    def adaptive_state(self):
+        """Fresh (tree, freq, totals, inc) for an adaptive message, else Nones."""
+        if not self.inc:
+            return _FIXED_STATE
+        cum = self.cum
+        K = self.K
+        idx = np.arange(1, K + 1)
+        tree = np.zeros_like(cum, dtype=np.uint64)
+        tree[:, 1:] = cum[:, idx] - cum[:, idx - (idx & -idx)]  # Fenwick: sums over (i - lowbit(i), i]
+        freq = np.ascontiguousarray(np.diff(cum, axis=1))
+        totals = cum[:, K].copy()
+        return tree, freq, totals, np.uint64(self.inc)
+
+
+_FIXED_STATE = (None, None, None, np.uint64(0))
+_PLANS: dict = {}  # id(tables) -> (weakref to tables, plan), for tables with read-only cum
+_PLANS_MAX = 16
+
+
+def _tables_error(model, what):
+    raise XentsimError(f"model {model!r} returned bad tables: {what}")
+
+
+def _plan(model, n: int) -> _Plan:
+    """model.tables(n), validated once per (read-only) table and prepared for the kernels."""
+    tables_of = getattr(model, "tables", None)
+    if not callable(tables_of):
+        raise XentsimError(
+            f"model must be a model with n_symbols and tables(n) (see simulator.models), "
+            f"got {model!r}"
+        )
+    tables = tables_of(n)
+    hit = _PLANS.get(id(tables))
+    if hit is not None and hit[0]() is tables:
+        plan = hit[1]
+    else:
+        plan = _make_plan(model, tables)
+        if not plan.cum.flags.writeable and tables.cum is plan.cum:
+            if len(_PLANS) >= _PLANS_MAX:
+                del _PLANS[next(iter(_PLANS))]
+            _PLANS[id(tables)] = (weakref.ref(tables), plan)
+    # checks that depend on n
+    if plan.position and plan.rows != n:
+        _tables_error(model, f"{plan.rows} position rows for a message of {n} symbols")
+    if plan.inc and plan.max_total(n) >= 1 << 32:
+        raise XentsimError(
+            f"adaptive coding keeps frequency totals below 2^32; {n} symbols would reach "
+            f"{plan.max_total(n)}"
+        )
+    return plan
+
+
+def _make_plan(model, tables) -> _Plan:
+    K = getattr(model, "n_symbols", None)
+    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
+        raise XentsimError(f"model must have n_symbols >= 1, got {K!r} from {model!r}")
+    K = int(K)
+    if not isinstance(tables, Tables):
+        _tables_error(model, f"tables(n) gave {type(tables).__name__}, not Tables")
+    cum = tables.cum
+    if not isinstance(cum, np.ndarray) or cum.ndim != 2 or cum.shape[1] != K + 1:
+        _tables_error(model, f"cum must be an (R, K + 1) = (R, {K + 1}) array, got "
+                      f"{getattr(cum, 'shape', type(cum).__name__)}")
+    if cum.dtype != np.uint64:
+        if not np.issubdtype(cum.dtype, np.integer) or (cum.size and cum.min() < 0):
+            _tables_error(model, f"cum must hold non-negative integers, got dtype {cum.dtype}")
+        cum = cum.astype(np.uint64)
+    cum = np.ascontiguousarray(cum)
+    R = cum.shape[0]
+    plan = _Plan()
+    plan.tables, plan.K, plan.rows = tables, K, R
+    plan.position = plan.contexts = None
+    plan.neglog = plan.guide = None
+    plan.guide_shift = 0
+    if tables.row == "const":
+        if R != 1:
+            _tables_error(model, f"row 'const' needs 1 row, got {R}")
+    elif tables.row == "position":
+        plan.position = True
+    elif tables.row == "context":
+        order = tables.order
+        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
+            _tables_error(model, f"order must be an integer >= 0, got {order!r}")
+        if K ** int(order) != R:
+            _tables_error(model, f"row 'context' of order {order} needs K^order = {K ** int(order)} rows, got {R}")
+        plan.contexts = int(R)
+    else:
+        _tables_error(model, f"row is {tables.row!r}; choose 'const', 'position' or 'context'")
+    inc = tables.increment
+    if isinstance(inc, bool) or not isinstance(inc, (int, np.integer)) or inc < 0:
+        _tables_error(model, f"increment must be an integer >= 0, got {inc!r}")
+    plan.inc = int(inc)
+    if (cum[:, 0] != 0).any():
+        _tables_error(model, "every row of cum must start at 0")
+    small = cum.size <= 1 << 16
+    if small and (np.diff(cum, axis=1).astype(np.int64) < 0).any():  # larger rows: checked where used
+        _tables_error(model, "cumulative frequencies must not decrease along a row")
+    if plan.inc:
+        plan.precision = 0
+        if (cum[:, K] == 0).any():
+            _tables_error(model, "an adaptive row has total 0")
+        plan.total = int(cum[:, K].max())
+    else:
+        b = tables.precision
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 8 <= b <= 32:
+            _tables_error(model, f"precision must be an integer in 8..32 for fixed tables, got {b!r}")
+        plan.precision = int(b)
+        plan.total = 1 << plan.precision
+        if (cum[:, K] != plan.total).any():
+            _tables_error(model, f"every row must total 2^{b} = {plan.total}")
+        if not small:
+            if (np.diff(cum, axis=1).astype(np.int64) < 0).any():
+                _tables_error(model, "cumulative frequencies must not decrease along a row")
+        if tables.row == "const":
+            with np.errstate(divide="ignore"):
+                plan.neglog = plan.precision - np.log2(np.diff(cum[0]).astype(np.float64))
+            g = min(plan.precision, 16)
+            starts = np.arange(1 << g, dtype=np.uint64) << np.uint64(plan.precision - g)
+            plan.guide_shift = plan.precision - g
+            plan.guide = (np.searchsorted(cum[0], starts, side="right") - 1).astype(np.int64)
+    plan.cum = cum
+    return plan
+
+
+# ------------------------------------------------------------------------ messages
+
+
+def _unencodable(s, i):
+    raise UnencodableSymbolError(
+        f"symbol {s} (at position {i}) has frequency 0: the model was built from a q with "
+        f"q({s}) = 0, so no code built from q can encode it (H(p,q) is infinite)"
+    )
+
+
+def _bad_symbol(symbols, K, i):
+    s = int(symbols[i])
+    if s < 0 or s >= K:
+        raise XentsimError(f"symbols[{i}] is {s}, outside the model's alphabet 0..{K - 1}")
+    _unencodable(s, i)
+
+
+def _as_message(symbols) -> np.ndarray:
+    """A 1-D contiguous integer array in native byte order. Negative or too large
+    symbols are refused later, by position and value, by the compiled scan."""
+    arr = np.asarray(symbols)
+    if arr.ndim != 1:
+        raise XentsimError(f"symbols must be a 1-D array, got shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        if arr.size:
+            raise XentsimError(f"symbols must be integers, got dtype {arr.dtype}")
+        return np.zeros(0, dtype=np.uint8)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    return arr
+
+
+def _scan(symbols, plan) -> float:
+    """Validate the message against the tables; return its ideal length bound in bits."""
+    ideal, bad = K_.scan(symbols, plan.cum, plan.precision, plan.position, plan.contexts,
+                         plan.neglog, True if plan.inc else None)
+    if bad >= 0:
+        _bad_symbol(symbols, plan.K, bad)
+    if plan.inc:  # every adaptive frequency is >= 1 of a total <= max_total(n)
+        ideal = symbols.size * math.log2(plan.max_total(symbols.size)) if symbols.size else 0.0
+    return ideal
+
+
+def _damaged(nbits, n, why):
+    raise XentsimError(
+        f"bits ({nbits} bits) is not the encoding of any {n}-symbol message under this model: {why}"
+    )
+
+
+_WHY = {
+    K_.ERR_CORRUPT: "a target value falls outside the frequency total (garbage)",
+    K_.ERR_END: "it does not end where the decoded message's encoding ends (truncated, "
+                "extended, or the wrong n)",
+}
 
 
 # ------------------------------------------------------------------------ reference
 
 
-class _ModelCursor:
-    """Walks a model along a message: the frequency table for the next symbol."""
+class _TableCursor:
+    """Walks a model's tables along a message: the frequency table for the next symbol."""
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, plan):
+        self.plan = plan
+        self.row = 0
         self.i = 0
-        if isinstance(model, AdaptiveModel):
-            self.freq = [1] * model.n_symbols
-        if isinstance(model, StaticModel):
-            self.static = [int(c) for c in model.cum], model.total
+        self.rows = {}  # row -> list of K + 1 cumulative frequencies (adaptive: counts)
 
     def table(self):
         """(cumulative frequencies as a list of K + 1 ints, total)."""
-        m = self.model
-        if isinstance(m, StaticModel):
-            return self.static
-        if isinstance(m, ConditionalModel):
-            return [int(c) for c in m.cum[self.i]], m.total
-        cum = [0]
-        for f in self.freq:
-            cum.append(cum[-1] + f)
-        return cum, cum[-1]
+        p = self.plan
+        if self.row not in self.rows:
+            self.rows[self.row] = [int(c) for c in p.cum[self.row]]
+        cum = self.rows[self.row]
+        return cum, (cum[-1] if p.inc else 1 << p.precision)
 
     def update(self, s):
-        if isinstance(self.model, AdaptiveModel):
-            self.freq[s] += self.model.increment
+        p = self.plan
+        if p.inc:
+            cum = self.rows[self.row]
+            for j in range(s + 1, len(cum)):
+                cum[j] += p.inc
         self.i += 1
+        if p.position:
+            self.row = self.i
+        elif p.contexts is not None:
+            self.row = (self.row * p.K + s) % p.contexts
 
 
 class _Core:
@@ -85,12 +338,20 @@ class _Core:
             self._carry()
         self.low = low & MASK64
         self.rng = r * freq
-        assert 0 < self.rng
         while self.rng < TOP:
             self._shift(self.low >> 56)
             self.low = (self.low << 8) & MASK64
             self.rng <<= 8
-        assert TOP <= self.rng <= MASK64
+
+    def _termination(self):
+        """(m, x): the smallest m with a multiple x of 2^(64-m) in [low, low + rng),
+        x the smallest such multiple (x may be 2^64 or more: a carry)."""
+        for m in range(65):
+            step = 1 << (64 - m)
+            x = -(-self.low // step) * step  # low rounded up to a multiple of step
+            if x - self.low < self.rng:
+                return m, x
+        raise AssertionError("unreachable: m = 64 gives x = low")  # pragma: no cover
 
 
 class _Encoder(_Core):
@@ -119,13 +380,9 @@ class _Encoder(_Core):
         return 8 * (len(self.out) + self.pending)
 
     def finish(self):
-        """Append the shortest x = k 2^(64-m) in [low, low + rng); return the bit length."""
+        """Append the first m bits of x (``_termination``); return the bit length."""
         shifted = len(self.out) + self.pending
-        for m in range(65):
-            step = 1 << (64 - m)
-            x = -(-self.low // step) * step  # low rounded up to a multiple of step
-            if x - self.low < self.rng:
-                break
+        m, x = self._termination()
         if x > MASK64:
             self._carry()
         x &= MASK64
@@ -140,7 +397,7 @@ class _Decoder(_Core):
     def __init__(self, data: bytes):
         super().__init__()
         self.data = data
-        self.pos = 8
+        self.pos = 8  # bytes read into the window
         self.window = int.from_bytes(data[:8].ljust(8, b"\x00"), "big")
 
     def _carry(self):
@@ -154,6 +411,11 @@ class _Decoder(_Core):
     def target(self, total):
         return ((self.window - self.low) & MASK64) // (self.rng // total)
 
+    def ends_here(self, nbits):
+        """Whether the stream is exactly what the encoder writes from this state."""
+        m, x = self._termination()
+        return (x & MASK64) == self.window and nbits == 8 * (self.pos - 8) + m
+
 
 class ReferenceCoder:
     """The readable coder: one Python step per symbol (about 0.1 Msym/s)."""
@@ -161,9 +423,11 @@ class ReferenceCoder:
     @staticmethod
     def encode(symbols, model, *, trace: bool = False):
         """Encode; returns the bitarray, or (bitarray, committed bits after each symbol)."""
-        symbols = _check_message(symbols, model)
+        symbols = _as_message(symbols)
+        plan = _plan(model, symbols.size)
+        _scan(symbols, plan)
         enc = _Encoder()
-        cursor = _ModelCursor(model)
+        cursor = _TableCursor(plan)
         committed = []
         for i, s in enumerate(symbols.tolist()):
             cum, total = cursor.table()
@@ -180,60 +444,31 @@ class ReferenceCoder:
 
     @staticmethod
     def decode(bits, model, n_symbols):
+        """Decode n symbols, with the same damage checks as :func:`decode`."""
         bits = _as_bits(bits)
         n = check_int(n_symbols, "n_symbols", minimum=0)
-        dec = _Decoder(bits.tobytes())
-        cursor = _ModelCursor(model)
+        plan = _plan(model, n)
+        data = bits.tobytes()
+        dec = _Decoder(data)
+        cursor = _TableCursor(plan)
         out = []
         for _ in range(n):
             cum, total = cursor.table()
             v = dec.target(total)
             if v >= total:
-                raise XentsimError("the bitstream is not a message of this model")
+                _damaged(len(bits), n, _WHY[K_.ERR_CORRUPT])
             s = max(j for j in range(len(cum) - 1) if cum[j] <= v)
             dec._narrow(cum[s], cum[s + 1] - cum[s], total)
+            if dec.pos > len(data) + 8:
+                _damaged(len(bits), n, _WHY[K_.ERR_END])
             cursor.update(s)
             out.append(s)
+        if not dec.ends_here(len(bits)):
+            _damaged(len(bits), n, _WHY[K_.ERR_END])
         return np.array(out, dtype=np.int64)
 
 
 # ------------------------------------------------------------------------ fast path
-
-
-def _unencodable(s, i):
-    raise UnencodableSymbolError(
-        f"symbol {s} (at position {i}) has frequency 0: the model was built from a q with "
-        f"q({s}) = 0, so no code built from q can encode it (H(p,q) is infinite)"
-    )
-
-
-def _check_model(symbols, model):
-    if not isinstance(model, (StaticModel, ConditionalModel, AdaptiveModel)):
-        raise XentsimError(f"model must be a Static-, Conditional- or AdaptiveModel, got {model!r}")
-    if isinstance(model, ConditionalModel) and symbols.size != model.n_positions:
-        raise XentsimError(
-            f"the conditional model has {model.n_positions} positions but the message has "
-            f"{symbols.size} symbols"
-        )
-
-
-def _bad_symbol(symbols, model, i):
-    s = int(symbols[i])
-    if s >= model.n_symbols:
-        raise XentsimError(
-            f"symbols[{i}] is {s}, outside the model's alphabet 0..{model.n_symbols - 1}"
-        )
-    _unencodable(s, i)
-
-
-def _check_message(symbols, model):
-    """Validate a message for ``model`` (used by the reference coder)."""
-    symbols = _as_symbols(symbols)
-    _check_model(symbols, model)
-    i = K_.first_outside(symbols, model.n_symbols)
-    if i >= 0:
-        _bad_symbol(symbols, model, i)
-    return symbols
 
 
 def encode(symbols, model, *, trace: bool = False):
@@ -244,65 +479,51 @@ def encode(symbols, model, *, trace: bool = False):
     the window, the interval's width is rng 2^-(64 + 8S) with 2^56 <= rng < 2^64, so
     the ideal prefix length sum_j -log2 q^(x_j) lies in (8S, 8S + 8]: the trace lags it
     by less than 8 bits (and never leads it, up to the truncation term).
+
+    Raises XentsimError for a model without tables, symbols that are not a 1-D integer
+    array, and a symbol outside 0..K-1 (naming its position and value);
+    UnencodableSymbolError for a symbol of frequency 0.
     """
-    symbols = _as_symbols(symbols)
-    _check_model(symbols, model)
+    symbols = _as_message(symbols)
     n = symbols.size
-    tr = np.zeros(n if trace else 0, dtype=np.int64)
-    # One compiled pass validates the message and gives the length bound.
-    if isinstance(model, StaticModel):
-        ideal, bad = K_.static_ideal_bits(symbols, model.neglog)
-        total = model.total
-    elif isinstance(model, ConditionalModel):
-        ideal, bad = K_.conditional_ideal_bits(symbols, model.cum, model.precision)
-        total = model.total
-    else:
-        bad = K_.first_outside(symbols, model.n_symbols)
-        total = 2 * n + model.n_symbols
-        if total >= 1 << 32:
-            raise XentsimError(f"adaptive coding is limited to messages of < 2^31 symbols, got {n}")
-        ideal = n * math.log2(total)  # every adaptive frequency is >= 1 of at most ``total``
-    if bad >= 0:
-        _bad_symbol(symbols, model, bad)
+    plan = _plan(model, n)
+    ideal = _scan(symbols, plan)  # one compiled pass: validation and the length bound
     # The proven bound (module doc) plus room for rounding in ``ideal`` and the kernel's
-    # look-ahead stores (up to 8 bytes past the last one kept).
-    slack = 2 + n * (1.443 * total * 2.0**-56 + 1e-9)
-    nbytes = int((ideal + slack) // 8) + 16
+    # look-ahead stores (4 bytes) and final bytes (8).
+    hi = slack_bounds(n, plan.total + plan.inc * n)[1] + n * 1e-9
+    nbytes = int((ideal + hi) // 8) + 16
     bits = bitarray(8 * nbytes, endian="big")
     out = np.frombuffer(bits, dtype=np.uint8)
-    if isinstance(model, StaticModel):
-        nbits = K_.encode_static(symbols, model.cum, model.precision, out, tr)
-    elif isinstance(model, ConditionalModel):
-        nbits = K_.encode_conditional(symbols, model.cum, model.precision, out, tr)
-    else:
-        nbits = K_.encode_adaptive(symbols, model.n_symbols, model.increment, out, tr)
+    tr = np.zeros(n if trace else 0, dtype=np.int64)
+    tree, freq, totals, inc = plan.adaptive_state()
+    nbits = K_.encode(symbols, plan.cum, plan.precision, plan.position, plan.contexts,
+                      tree, freq, totals, inc, out, tr)
     del out  # release the exported buffer so the bitarray can shrink
-    assert 0 <= nbits <= 8 * (nbytes - 8), "arithmetic coder overran its proven length bound"
+    if not 0 <= nbits <= 8 * (nbytes - 8):
+        raise XentsimError(
+            f"model {model!r}: the coder overran its proven length bound ({nbits}); "
+            "its tables break the Tables contract"
+        )
     del bits[nbits:]
     return (bits, tr) if trace else bits
 
 
 def decode(bits, model, n_symbols) -> np.ndarray:
-    """Decode ``n_symbols`` symbols coded with ``model``."""
-    from ..distributions import symbol_dtype
+    """Decode ``n_symbols`` symbols coded with ``model``.
 
+    Raises XentsimError when ``bits`` is not the encoding of any n-symbol message under
+    the model (see the module doc for what this catches and what no decoder can).
+    """
     bits = _as_bits(bits)
     n = check_int(n_symbols, "n_symbols", minimum=0)
+    plan = _plan(model, n)
     buf = padded_bytes(bits)
-    out = np.empty(n, dtype=symbol_dtype(model.n_symbols))
-    if isinstance(model, StaticModel):
-        end = K_.decode_static(buf, n, model.cum, model.precision, model._guide,
-                               model._guide_shift, out)
-    elif isinstance(model, ConditionalModel):
-        if n != model.n_positions:
-            raise XentsimError(f"the conditional model has {model.n_positions} positions, not {n}")
-        end = K_.decode_conditional(buf, n, model.cum, model.precision, out)
-    elif isinstance(model, AdaptiveModel):
-        end = K_.decode_adaptive(buf, n, model.n_symbols, model.increment, out)
-    else:
-        raise XentsimError(f"model must be a Static-, Conditional- or AdaptiveModel, got {model!r}")
-    if end == K_.ERR_CORRUPT:
-        raise XentsimError("the bitstream is not a message of this model")
+    out = np.empty(n, dtype=symbol_dtype(plan.K))
+    tree, freq, totals, inc = plan.adaptive_state()
+    end = K_.decode(buf, len(bits), n, plan.cum, plan.precision, plan.position, plan.contexts,
+                    tree, freq, totals, inc, plan.guide, plan.guide_shift, out)
+    if end < 0:
+        _damaged(len(bits), n, _WHY[end])
     return out
 
 
@@ -314,6 +535,7 @@ class ArithmeticCode:
 
     ``model="static"`` codes with q quantised at ``precision`` bits; ``"laplace"`` and
     ``"kt"`` ignore q's values (only its alphabet size is used) and learn from the data.
+    The model comes from the registry :data:`simulator.models.MODELS`.
     """
 
     name = "arithmetic"
@@ -321,16 +543,8 @@ class ArithmeticCode:
 
     def __init__(self, q, precision: int | None = None, model: str = "static"):
         self.q = check_pmf(q, "q")
-        if model == "static":
-            self.model = StaticModel(self.q, precision)
-            self.precision = self.model.precision
-        elif model in ("laplace", "kt"):
-            if precision is not None:
-                raise XentsimError(f"precision applies to the static model only, not {model}")
-            self.model = AdaptiveModel(self.q.size, model)
-            self.precision = None
-        else:
-            raise XentsimError(f"model is {model!r}; choose static, laplace or kt")
+        self.model = build_model(model, self.q, precision)
+        self.precision = getattr(self.model, "precision", None)
         self.model_name = model
         self.n_symbols = self.q.size
 
@@ -346,8 +560,17 @@ class ArithmeticCode:
     # ------------------------------------------------------------------ Code interface
 
     symbols_per_unit = 1
-    #: real bits minus sum_i -log2 q^(x_i), per message (see the module doc)
-    slack_bits = (-8.0, 1.0)
+    #: real bits minus sum_i -log2 q^(x_i) per message, without the truncation term
+    #: n * TRUNCATION_BITS * total (at b = 24 below 3.4e-10 bits per symbol), which
+    #: :meth:`message_slack_bits` adds
+    slack_bits = SLACK_BITS
+
+    def message_slack_bits(self, n: int) -> tuple[float, float]:
+        """(lo, hi) of real - ideal bits for an n-symbol message, truncation included."""
+        total = getattr(self.model, "total", None)
+        if total is None:  # adaptive: totals grow to at most K + 2 n
+            total = self.n_symbols + 2 * n
+        return slack_bounds(n, total)
 
     def unit_bits(self, symbols) -> np.ndarray:
         """-log2 q^(x_t | past) of each symbol, in bits."""
@@ -374,15 +597,15 @@ class ArithmeticCode:
         return {"precision": self.precision, "model": self.model_name}
 
     def expected_bits_per_symbol(self, p) -> float:
-        """H(p, q^) for the static model; NaN for adaptive ones (no closed form)."""
-        if isinstance(self.model, StaticModel):
-            return self.model.cross_entropy(p)
-        return math.nan
+        """H(p, q^) when q^ is the same at every position (the model's own
+        ``cross_entropy``); NaN for adaptive models (no closed form)."""
+        if self.model.fixed_symbol_bits is None:
+            return math.nan
+        return self.model.cross_entropy(p)
 
     def quantisation_gap(self, p) -> float | None:
-        """H(p, q^) - H(p, q): either sign; large when q has values below 2^-b."""
-        if not isinstance(self.model, StaticModel):
+        """H(p, q^) - H(p, q): either sign; large when q has values below 2^-b. None
+        when q^ changes along the message."""
+        if self.model.fixed_symbol_bits is None:
             return None
-        from ..measures import cross_entropy
-
-        return self.model.cross_entropy(p) - cross_entropy(p, self.q)
+        return self.expected_bits_per_symbol(p) - cross_entropy(p, self.q)
