@@ -400,6 +400,10 @@ def test_a_huge_block_size_is_refused_at_once_naming_k_K_and_the_limit():
         BlockHuffmanCode([0.2, 0.3, 0.5], 13)  # 3^13 = 1594323
     assert time.perf_counter() - t0 < 1.0
     assert BlockHuffmanCode([0.2, 0.3, 0.5], 12).lengths.size == 3**12  # 531441: allowed
+    # on K = 1 there is one tuple for every k, and k itself is held to the limit
+    with pytest.raises(XentsimError, match="k=1048577 on K=1 .*2\\^20"):
+        BlockHuffmanCode([1.0], 2**20 + 1)
+    assert BlockHuffmanCode([1.0], 5).lengths.tolist() == [0]
 
 
 @pytest.mark.parametrize("make", SYMBOL_CODES)

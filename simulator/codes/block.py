@@ -8,6 +8,13 @@ and the Huffman tie rule (see ``huffman``) decides them, not rounding.
 A message whose length n is not a multiple of k ends in a partial block of r = n mod k
 symbols. It is coded with the ordinary (k = 1) Huffman code of q, symbol by symbol,
 and those bits are counted in the message like every other bit.
+
+The coding unit (``symbols_per_unit`` = k) is one whole block: ``unit_bits`` returns
+one entry per whole block, and ``expected_message_bits`` for n = bk + r symbols is
+b E[l_k] + r E_p[l_1] exactly, l_1 being the k = 1 Huffman code of q.
+
+The extended alphabet is limited to K^k <= 2^20 tuples; the limit is checked from k
+and K before any power is formed, so a huge k is refused at once.
 """
 
 from __future__ import annotations
