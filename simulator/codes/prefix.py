@@ -146,8 +146,8 @@ class PrefixCode:
         encodable = np.asarray(encodable, dtype=bool).copy()
         if raw.ndim != 1 or raw.shape != encodable.shape or raw.size == 0:
             raise XentsimError("lengths and encodable must be 1-D arrays of the same size >= 1")
-        for bad, rule in ((raw < 0, "must be >= 0"),
-                          (raw > MAX_CODEWORD_BITS, f"is above the limit of {MAX_CODEWORD_BITS} bits")):
+        too_long = f"is above the limit of {MAX_CODEWORD_BITS} bits"
+        for bad, rule in ((raw < 0, "must be >= 0"), (raw > MAX_CODEWORD_BITS, too_long)):
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise XentsimError(f"lengths[{i}] is {raw[i]}: a codeword length {rule}")
