@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 from bitarray import bitarray
 from bitarray.util import huffman_code
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator._validate import UnencodableSymbolError, XentsimError
-from simulator.codes import BlockHuffmanCode, HuffmanCode, ShannonCode
+from simulator.codes import BlockHuffmanCode, HuffmanCode, PrefixCode, ShannonCode
 from simulator.codes.block import MAX_BLOCK_ALPHABET
+from simulator.codes.prefix import MAX_CODEWORD_BITS
 from simulator.codes.huffman import huffman_lengths
 from simulator.codes.shannon import shannon_lengths
-from simulator.distributions import sample, zipf
+from simulator.distributions import dirichlet, sample, zipf
 from simulator.measures import cross_entropy, entropy
 
 SYMBOL_CODES = [HuffmanCode, ShannonCode, lambda q: BlockHuffmanCode(q, 2)]
@@ -98,13 +99,11 @@ def test_huffman_satisfies_entropy_bounds_under_q(q):
 
 @settings(max_examples=60, deadline=None)
 @given(pmfs(), pmfs())
+@example(q=np.array([1.0]), p=np.array([0.0, 1.0]))  # resizing p leaves only its 0
 def test_shannon_code_satisfies_the_cross_entropy_bound(q, p):
     # H(p,q) <= E_p[l] < H(p,q) + 1 whenever supp p is within supp q.
-    if p.size != q.size:
-        p = np.resize(p, q.size)
-        p = p / p.sum()
-    p = np.where(q > 0, p, 0)
-    if p.sum() == 0:
+    p = np.where(q > 0, np.resize(p, q.size), 0.0)
+    if p.sum() == 0:  # checked before any division
         return
     p = p / p.sum()
     L = ShannonCode(q).expected_length(p)
@@ -228,3 +227,200 @@ def test_same_seed_gives_identical_bits():
 
 def test_expected_length_is_infinite_when_p_needs_a_missing_codeword():
     assert math.isinf(HuffmanCode([0.5, 0.5, 0.0]).expected_length([0.4, 0.4, 0.2]))
+
+
+# ---------------------------------------------------------------- long codewords (>= 64 bits)
+
+
+def _canonical_codewords(lengths):
+    """Canonical codewords from first principles, in Python integers (any length)."""
+    order = sorted((int(l), s) for s, l in enumerate(lengths))
+    out, code, prev = {}, 0, order[0][0]
+    for i, (l, s) in enumerate(order):
+        if i:
+            code = (code + 1) << (l - prev)
+        out[s] = format(code, f"0{l}b")
+        prev = l
+    return out
+
+
+def test_decoding_garbage_with_a_997_bit_codeword_is_refused_not_a_crash():
+    # This call used to overflow the decoder's 64-bit walk and read out of bounds.
+    code = ShannonCode([1e-300, 0.25, 0.75])
+    assert code.lengths.tolist() == [997, 2, 1]
+    with pytest.raises(XentsimError, match="no codeword"):
+        code.decode(bitarray("11" + "1011" * 40, endian="big"), 1)
+
+
+def test_spiky_dirichlet_shannon_codes_decode_random_bits_or_refuse_them():
+    rng = np.random.default_rng(11)
+    longest = 0
+    for _ in range(20):
+        code = ShannonCode(dirichlet(8, 0.05, rng))
+        longest = max(longest, code.max_length)
+        for _ in range(20):
+            bits = bitarray(rng.integers(0, 2, int(rng.integers(0, 300))).tolist(), endian="big")
+            n = int(rng.integers(0, 5))
+            try:
+                y = code.decode(bits, n)
+            except XentsimError:
+                continue
+            assert code.encode(y) == bits
+    assert longest >= 64  # the walk past 64 bits was exercised
+
+
+def test_codewords_of_1073_bits_round_trip_and_are_canonical():
+    q = np.ldexp(1.0, -np.arange(1, 1074))  # 2^-1 .. 2^-1073 and 2^-1073 again: sums to 1
+    q = np.append(q, q[-1])
+    for code in (ShannonCode(q), HuffmanCode(q)):
+        assert code.max_length == 1073
+        ref = _canonical_codewords(code.lengths)
+        for s in (0, 62, 63, 64, 127, 128, 500, 1072, 1073):
+            assert code.codeword(s).to01() == ref[s]
+        x = sample(np.full(q.size, 1 / q.size), 300, np.random.default_rng(4)).astype(np.uint16)
+        bits = code.encode(x)
+        assert len(bits) == int(code.lengths[x].sum())
+        assert np.array_equal(code.decode(bits, x.size), x)
+
+
+def test_the_smallest_double_gets_a_1074_bit_codeword():
+    code = ShannonCode([5e-324, 1.0])  # 1.0: one bit beside another positive value
+    assert code.lengths.tolist() == [1074, 1]
+    x = np.array([0, 1, 1, 0, 1], dtype=np.uint8)
+    bits = code.encode(x)
+    assert len(bits) == 3 * 1 + 2 * 1074
+    assert np.array_equal(code.decode(bits, 5), x)
+
+
+def test_codewords_whose_low_64_bit_word_wraps_carry_into_the_next_word():
+    # Lengths 2..64 take 00, 010, ..., 0 1^62 0; the three 65-bit codewords are then
+    # 2^64 - 2, 2^64 - 1 and 2^64: the last one carries into the upper word.
+    lengths = list(range(2, 65)) + [65, 65, 65]
+    code = PrefixCode(lengths, [True] * len(lengths))
+    ref = _canonical_codewords(lengths)
+    assert ref[len(lengths) - 1] == "1" + "0" * 64
+    assert {s: w.to01() for s, w in code.code_dict().items()} == ref
+    x = np.array([65, 64, 63, 0, 65, 62], dtype=np.uint8)
+    bits = code.encode(x)
+    assert bits.to01() == "".join(ref[int(s)] for s in x)
+    assert np.array_equal(code.decode(bits, x.size), x)
+
+
+def test_codeword_lengths_above_the_limit_are_refused():
+    with pytest.raises(XentsimError, match=f"lengths\\[1\\] is {MAX_CODEWORD_BITS + 1}"):
+        PrefixCode([1, MAX_CODEWORD_BITS + 1], [True, True])
+    with pytest.raises(XentsimError, match="whole numbers"):
+        PrefixCode([1, 1.5], [True, True])
+
+
+def test_a_huge_symbol_count_is_refused_before_anything_is_allocated():
+    code = HuffmanCode([0.5, 0.5])
+    with pytest.raises(XentsimError, match="ended before 1000000000000 symbols"):
+        code.decode(bitarray("0101", endian="big"), 10**12)
+
+
+# ---------------------------------------------------------------- exact Kraft
+
+
+@pytest.mark.parametrize("q, bad, length", [
+    ((0.5, 0.5, 1e-17), 2, 57), ((0.5, 0.25, 0.25, 1e-20), 3, 67), ((5e-324, 0.5, 0.5), 0, 1074),
+])
+def test_shannon_lengths_beyond_kraft_are_refused_naming_q_and_the_cause(q, bad, length):
+    assert int(shannon_lengths(q)[bad]) == length  # 2^-l sums to 1 + 2^-l: a float says 1.0
+    with pytest.raises(XentsimError) as info:
+        ShannonCode(q)
+    msg = str(info.value)
+    assert "sum to 1 + " in msg and "more than 1" in msg and "Kraft" in msg
+    assert f"q[{bad}] = {q[bad]!r} (length {length})" in msg
+    assert f"2^-{length} > 1" in msg
+
+
+def test_prefix_code_checks_kraft_exactly():
+    with pytest.raises(XentsimError, match="Kraft.*1 \\+ 2\\^-60 > 1.*symbol 2 \\(length 60\\)"):
+        PrefixCode([1, 1, 60], [True, True, True])
+    assert PrefixCode([1, 2, 3, 3], [True] * 4).kraft_sum == 1.0  # complete: accepted
+    # 1 - 2^-60 < 1: accepted, though the float kraft_sum shows 1.0
+    assert PrefixCode(list(range(1, 61)), [True] * 60).kraft_sum == 1.0
+    # a symbol without a codeword does not count
+    assert PrefixCode([1, 1, 60], [True, True, False]).lengths.tolist() == [1, 1, 0]
+
+
+# ---------------------------------------------------------------- Shannon with q(x) = 1
+
+
+def test_shannon_gives_q_of_one_a_single_bit_beside_tiny_positive_values():
+    q = [1.0, 1e-300]  # check_pmf accepts it: the sum misses 1 by less than 1e-9
+    code = ShannonCode(q)
+    assert code.lengths.tolist() == [1, 997]
+    assert shannon_lengths(q).tolist() == [1, 997]
+    x = np.array([0, 1, 0], dtype=np.uint8)
+    assert np.array_equal(code.decode(code.encode(x), 3), x)
+    # The bound of the module doc: E_p[l] = H(p,q) + 1 only for p on the lengthened symbol.
+    assert code.expected_length([1.0, 0.0]) == 1.0 == cross_entropy([1.0, 0.0], q) + 1
+    for p in ([0.5, 0.5], [1e-9, 1 - 1e-9], [0.999, 0.001]):
+        hpq = cross_entropy(p, q)
+        assert hpq <= code.expected_length(p) < hpq + 1
+    # alone, q(x) = 1 keeps its empty codeword
+    assert ShannonCode([0.0, 1.0]).lengths.tolist() == [0, 0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(pmfs(max_k=12), st.integers(0, 11), st.sampled_from([0.0, 1e-300, 5e-324, 1e-12]))
+@example(q=np.array([1.0, 0.0]), i=1, tiny=1e-300)
+def test_shannon_lengths_are_exactly_the_ceiling_when_q_sums_to_at_most_one(q, i, tiny):
+    from fractions import Fraction
+
+    q = q.copy()
+    q[i % q.size] += tiny  # may push the exact sum above 1 (check_pmf still accepts it)
+    total = sum(Fraction(float(v)) for v in q)
+    try:
+        code = ShannonCode(q)
+    except XentsimError as exc:
+        assert total > 1 and "more than 1" in str(exc)  # refusals only for sums above 1
+        return
+    ceil = [0 if v == 0 else next(l for l in range(1100) if Fraction(2) ** -l <= Fraction(float(v)))
+            for v in q]
+    if total <= 1:
+        assert code.lengths.tolist() == ceil
+    else:  # the only change: q(x) = 1 beside other positive values gets 1 bit
+        changed = [s for s in range(q.size) if code.lengths[s] != ceil[s]]
+        assert all(q[s] == 1.0 and code.lengths[s] == 1 for s in changed)
+
+
+# ---------------------------------------------------------------- block code input
+
+
+def test_a_huge_block_size_is_refused_at_once_naming_k_K_and_the_limit():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(XentsimError, match="k=1000000000 on K=3 .*2\\^20"):
+        BlockHuffmanCode([0.2, 0.3, 0.5], 10**9)
+    with pytest.raises(XentsimError, match="k=13 on K=3 .*2\\^20"):
+        BlockHuffmanCode([0.2, 0.3, 0.5], 13)  # 3^13 = 1594323
+    assert time.perf_counter() - t0 < 1.0
+    assert BlockHuffmanCode([0.2, 0.3, 0.5], 12).lengths.size == 3**12  # 531441: allowed
+    # on K = 1 there is one tuple for every k, and k itself is held to the limit
+    with pytest.raises(XentsimError, match="k=1048577 on K=1 .*2\\^20"):
+        BlockHuffmanCode([1.0], 2**20 + 1)
+    assert BlockHuffmanCode([1.0], 5).lengths.tolist() == [0]
+
+
+@pytest.mark.parametrize("make", SYMBOL_CODES)
+@pytest.mark.parametrize("dtype", [">i4", ">u2", "<i8", ">i8"])
+def test_symbols_in_either_byte_order_encode_alike(make, dtype):
+    code = make([0.5, 0.3, 0.2])
+    x = np.array([0, 2, 1, 1, 0, 2, 2], dtype=np.uint8)
+    assert code.encode(x.astype(dtype)) == code.encode(x)
+
+
+@pytest.mark.parametrize("x, where", [([0, 1, 2, 1, -1], "symbols\\[4\\] is -1"),
+                                      ([0, 1, 3, 1, 2], "symbols\\[2\\] is 3, outside"),
+                                      ([0, 1, 2, 1, 7], "symbols\\[4\\] is 7, outside")])
+def test_block_code_names_the_position_and_value_of_a_bad_symbol(x, where):
+    code = BlockHuffmanCode([0.5, 0.3, 0.2], 2)
+    for call in (code.encode, code.unit_bits, code.length_moments):
+        with pytest.raises(XentsimError, match=where):
+            call(np.array(x))
+    with pytest.raises(UnencodableSymbolError, match="symbol 2 \\(at position 4\\)"):
+        BlockHuffmanCode([0.5, 0.5, 0.0], 2).encode(np.array([0, 1, 0, 1, 2]))

@@ -107,15 +107,27 @@ def _peek(buf, pos, nbits):
 
 
 @njit(cache=True)
-def decode(buf, nbits, pos, n, table_sym, table_len, table_bits, count, first_index, sorted_syms, out):
+def decode(buf, nbits, pos, n, table_sym, table_len, table_bits, count, inner, first_index,
+           sorted_syms, out):
     """Decode ``n`` symbols from bit ``pos``; return the end position or an error code.
+
+    ``buf`` must hold the stream's bytes followed by at least 4 bytes of padding (reads
+    of the lookup table may run up to 3 bytes past the last bit; the result is then
+    refused by the length check).
 
     Fast path: the next ``table_bits`` bits index a table that gives (symbol, length)
     for every codeword of at most ``table_bits`` bits. Longer codewords fall back to
-    the canonical walk, which keeps only ``d``, the offset of the current prefix among
-    the non-leaf nodes of its depth (0 <= d < number of such nodes for a valid stream).
+    the canonical walk. At depth l the prefix read so far is the canonical value
+    ``first_code[l] + count[l] + d``; the walk keeps only ``d``. ``inner[l]`` is the
+    number of depth-l nodes that are proper prefixes of longer codewords, and in a
+    canonical code they are exactly the values with 0 <= d < inner[l]. A d at or above
+    ``inner[l]`` starts no codeword (possible when Kraft's sum is below 1): the walk
+    stops there. So d < inner[l] <= K before every doubling and the 64-bit integer
+    can never overflow, whatever the codeword lengths (any number of 64-bit words).
     """
     maxlen = count.size - 1
+    if pos < 0 or pos > nbits or buf.size < (nbits + 7) // 8 + 4:
+        return ERR_SHORT
     for i in range(n):
         t = _peek(buf, pos, table_bits)
         L = table_len[t]
@@ -125,20 +137,20 @@ def decode(buf, nbits, pos, n, table_sym, table_len, table_bits, count, first_in
         else:
             d = 0
             l = 0
-            found = False
-            while l < maxlen:
+            while True:
                 l += 1
+                if l > maxlen:
+                    return ERR_INVALID
                 if pos + l > nbits:
                     return ERR_SHORT
                 bit = (buf[(pos + l - 1) >> 3] >> (7 - ((pos + l - 1) & 7))) & 1
-                d = 2 * d + bit
+                d = 2 * d + np.int64(bit)
                 if d < count[l]:
                     out[i] = sorted_syms[first_index[l] + d]
-                    found = True
                     break
                 d -= count[l]
-            if not found:
-                return ERR_INVALID
+                if d >= inner[l]:
+                    return ERR_INVALID
             pos += l
         if pos > nbits:
             return ERR_SHORT

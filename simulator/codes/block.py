@@ -8,6 +8,13 @@ and the Huffman tie rule (see ``huffman``) decides them, not rounding.
 A message whose length n is not a multiple of k ends in a partial block of r = n mod k
 symbols. It is coded with the ordinary (k = 1) Huffman code of q, symbol by symbol,
 and those bits are counted in the message like every other bit.
+
+The coding unit (``symbols_per_unit`` = k) is one whole block: ``unit_bits`` returns
+one entry per whole block, and ``expected_message_bits`` for n = bk + r symbols is
+b E[l_k] + r E_p[l_1] exactly, l_1 being the k = 1 Huffman code of q.
+
+The extended alphabet is limited to K^k <= 2^20 tuples; the limit is checked from k
+and K before any power is formed, so a huge k is refused at once.
 """
 
 from __future__ import annotations
@@ -20,10 +27,33 @@ from bitarray import bitarray
 from .._validate import XentsimError, check_int, check_pmf
 from ..distributions import tuple_probabilities
 from .huffman import HuffmanCode
-from .prefix import _as_bits, _as_symbols, check_code_pmf, padded_bytes
+from .prefix import _as_bits, _as_symbols, check_code_pmf, check_symbols, padded_bytes
 
 #: Largest extended alphabet (number of k-tuples, K^k) a block code may be built on.
+#: On K = 1 symbol (one tuple for every k), k itself is held to this limit.
 MAX_BLOCK_ALPHABET = 1 << 20
+_LIMIT_BITS = MAX_BLOCK_ALPHABET.bit_length() - 1  # 20
+
+
+def check_block_size(K: int, k: int) -> int:
+    """K^k, or a refusal naming k, K and the limit, decided before any big power is formed.
+
+    For K >= 2, K^k <= 2^20 needs k <= 20, so a larger k is refused from its size alone
+    (k log2 K is only formatted for the message); for k <= 20, K^k is computed exactly.
+    """
+    if K == 1:
+        if k > MAX_BLOCK_ALPHABET:
+            raise XentsimError(
+                f"block size k={k} on K=1 symbol is above the limit of {MAX_BLOCK_ALPHABET} "
+                f"(2^{_LIMIT_BITS}): use a smaller k"
+            )
+        return 1
+    if k > _LIMIT_BITS or K**k > MAX_BLOCK_ALPHABET:
+        raise XentsimError(
+            f"block size k={k} on K={K} symbols gives K^k = 2^{k * math.log2(K):.6g} tuples, "
+            f"above the limit of {MAX_BLOCK_ALPHABET} (2^{_LIMIT_BITS}): use a smaller k"
+        )
+    return K**k
 
 
 class BlockHuffmanCode:
@@ -39,12 +69,7 @@ class BlockHuffmanCode:
     def __init__(self, q, k: int):
         q = check_pmf(q, "q")
         k = check_int(k, "block size k", minimum=1)
-        size = q.size**k
-        if size > MAX_BLOCK_ALPHABET:
-            raise XentsimError(
-                f"block size k={k} on K={q.size} symbols gives {size} tuples, above the "
-                f"limit of {MAX_BLOCK_ALPHABET} (2^20): use a smaller k"
-            )
+        check_block_size(q.size, k)
         self.name = "block-huffman"
         self.k = k
         self.n_symbols = q.size
@@ -118,13 +143,11 @@ class BlockHuffmanCode:
         return nb * self.expected_length(p) + r * tail
 
     def _split(self, symbols: np.ndarray):
+        """(base-K index of each whole block, the partial block), after refusing the first
+        symbol outside 0..K-1 or without a codeword (q(x) = 0), by position and value."""
+        check_symbols(symbols, self.n_symbols, self.single.encodable)
         nb = symbols.size // self.k
         whole = symbols[: nb * self.k].reshape(nb, self.k).astype(np.int64)
-        if whole.size and whole.max() >= self.n_symbols:
-            i = int(np.argmax(symbols >= self.n_symbols))
-            raise XentsimError(
-                f"symbols[{i}] is {symbols[i]}, outside the alphabet 0..{self.n_symbols - 1}"
-            )
         return whole @ self._powers, symbols[nb * self.k :]
 
     def symbol_lengths(self, symbols) -> np.ndarray:
@@ -138,6 +161,7 @@ class BlockHuffmanCode:
         return self.block.length_moments(tuples)
 
     def encode(self, symbols) -> bitarray:
+        """The whole blocks' codewords, then the partial block's k = 1 codewords."""
         symbols = _as_symbols(symbols)
         tuples, tail = self._split(symbols)
         bits = self.block.encode(tuples)

@@ -3,6 +3,10 @@
 A :class:`PrefixCode` is defined by its codeword lengths alone; codewords are assigned
 canonically (shorter codewords first, ties by symbol index), so two codes with the same
 lengths are the same code bit for bit.
+
+Kraft's inequality, sum_x 2^-l(x) <= 1, is checked exactly: the sum is a fraction with
+denominator 2^max(l), computed in Python integers. A floating sum would round
+1 + 2^-57 to 1.0 and accept lengths such as (1, 1, 57), which no prefix code has.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from . import _prefix_kernels as K_
 #: Bits looked up at once by the decoder's table (2^TABLE_BITS entries at most).
 TABLE_BITS = 12
 
+#: Longest codeword a PrefixCode accepts, in bits. A Shannon code built from binary64
+#: values never needs more than 1074 bits (q(x) = 2^-1074, the smallest positive double).
+MAX_CODEWORD_BITS = 4096
+
 
 def _as_symbols(symbols) -> np.ndarray:
+    """A message as a contiguous, native-byte-order integer array with no negative entry."""
     arr = np.asarray(symbols)
     if arr.ndim != 1:
         raise XentsimError(f"symbols must be a 1-D array, got shape {arr.shape}")
@@ -27,10 +36,65 @@ def _as_symbols(symbols) -> np.ndarray:
         raise XentsimError(f"symbols must be integers, got dtype {arr.dtype}")
     if arr.size == 0:
         return np.zeros(0, dtype=np.uint8)
+    if not arr.dtype.isnative:  # e.g. '>i4' on a little-endian machine: same values
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if np.issubdtype(arr.dtype, np.signedinteger) and arr.min() < 0:
-        i = int(np.argmin(arr))
+        i = int(np.flatnonzero(arr < 0)[0])
         raise XentsimError(f"symbols[{i}] is {arr[i]}: symbols are 0..K-1")
     return np.ascontiguousarray(arr)
+
+
+def check_symbols(symbols: np.ndarray, n_symbols: int, encodable=None) -> None:
+    """Refuse the first symbol outside 0..K-1 (or, given ``encodable``, without a
+    codeword), naming its position and value. ``symbols`` comes from ``_as_symbols``."""
+    if symbols.size == 0:
+        return
+    if int(symbols.max()) >= n_symbols:
+        i = int(np.flatnonzero(symbols >= n_symbols)[0])
+        raise XentsimError(
+            f"symbols[{i}] is {symbols[i]}, outside the alphabet 0..{n_symbols - 1}"
+        )
+    if encodable is not None and not encodable.all():
+        bad = ~encodable[symbols]
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            s = int(symbols[i])
+            raise UnencodableSymbolError(
+                f"symbol {s} (at position {i}) has no codeword: the code was built from "
+                f"a q with q({s}) = 0, so H(p,q) is infinite for any p that can emit it"
+            )
+
+
+def kraft_fraction(lengths: np.ndarray, encodable: np.ndarray) -> tuple[int, int]:
+    """(num, m) with sum over encodable x of 2^-l(x) = num / 2^m exactly (m = max l)."""
+    ls = np.asarray(lengths)[np.asarray(encodable, dtype=bool)]
+    m = int(ls.max())
+    counts = np.bincount(ls, minlength=m + 1)
+    return sum(int(c) << (m - l) for l, c in enumerate(counts.tolist()) if c), m
+
+
+def kraft_excess_text(num: int, m: int) -> str:
+    """num / 2^m - 1 (> 0) as text: "2^-57" when it is a power of two, else "about 2^-56.4"."""
+    e = num - (1 << m)
+    if e & (e - 1) == 0:
+        return f"2^{e.bit_length() - 1 - m}"
+    return f"about 2^{math.log2(e) - m:.1f}"
+
+
+def kraft_overflow(lengths: np.ndarray, encodable: np.ndarray) -> np.ndarray:
+    """The symbols that find no free codeword when codewords are handed out in canonical
+    order (by length, then symbol): empty exactly when Kraft's inequality holds."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.lexsort((np.arange(lengths.size), lengths))
+    order = order[np.asarray(encodable, dtype=bool)[order]]
+    m = int(lengths[order].max())
+    room = 1 << m  # free space, in units of 2^-m
+    ls = lengths[order].tolist()
+    for j, L in enumerate(ls):
+        room -= 1 << (m - L)
+        if room < 0:
+            return order[j:]
+    return order[:0]
 
 
 def _as_bits(bits) -> bitarray:
@@ -62,7 +126,9 @@ class PrefixCode:
     Parameters
     ----------
     lengths : array_like of int
-        Codeword length of each symbol; must satisfy Kraft's inequality.
+        Codeword length of each symbol, 0..MAX_CODEWORD_BITS; the lengths of the
+        encodable symbols must satisfy Kraft's inequality exactly (see the module doc),
+        otherwise the code is refused and the symbols that find no codeword are named.
     encodable : array_like of bool
         Which symbols have a codeword. A symbol with q(x) = 0 has none: encoding it
         raises :class:`UnencodableSymbolError`. An encodable symbol of length 0 is only
@@ -73,20 +139,41 @@ class PrefixCode:
     """
 
     def __init__(self, lengths, encodable, name: str = "prefix"):
-        lengths = np.asarray(lengths, dtype=np.int64).copy()
+        raw = np.asarray(lengths)
+        if raw.dtype.kind not in "iuf" or (raw.dtype.kind == "f" and not (
+                np.isfinite(raw).all() and (raw == np.round(raw)).all())):
+            raise XentsimError(f"lengths must be whole numbers of bits, got {raw!r}")
         encodable = np.asarray(encodable, dtype=bool).copy()
-        if lengths.ndim != 1 or lengths.shape != encodable.shape or lengths.size == 0:
+        if raw.ndim != 1 or raw.shape != encodable.shape or raw.size == 0:
             raise XentsimError("lengths and encodable must be 1-D arrays of the same size >= 1")
-        if (lengths < 0).any():
-            raise XentsimError("codeword lengths must be >= 0")
+        too_long = f"is above the limit of {MAX_CODEWORD_BITS} bits"
+        for bad, rule in ((raw < 0, "must be >= 0"), (raw > MAX_CODEWORD_BITS, too_long)):
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise XentsimError(f"lengths[{i}] is {raw[i]}: a codeword length {rule}")
+        lengths = raw.astype(np.int64)
         if not encodable.any():
             raise XentsimError("a code needs at least one encodable symbol")
         lengths[~encodable] = 0
         n_enc = int(encodable.sum())
-        if n_enc > 1 and (lengths[encodable] == 0).any():
-            raise XentsimError("only a one-symbol code may have an empty codeword")
-        if self._kraft(lengths, encodable) > 1:
-            raise XentsimError("codeword lengths violate Kraft's inequality (sum 2^-l > 1)")
+        empty = encodable & (lengths == 0)
+        if n_enc > 1 and empty.any():
+            i = int(np.flatnonzero(empty)[0])
+            raise XentsimError(
+                f"lengths[{i}] is 0 but {n_enc} symbols have codewords: only a one-symbol "
+                "code may have an empty codeword (it would be a prefix of every other)"
+            )
+        num, m = kraft_fraction(lengths, encodable)
+        if num > 1 << m:
+            over = kraft_overflow(lengths, encodable)
+            shown = ", ".join(f"{int(x)} (length {int(lengths[x])})" for x in over[:5])
+            more = f" and {over.size - 5} more" if over.size > 5 else ""
+            raise XentsimError(
+                f"codeword lengths violate Kraft's inequality: sum 2^-l = 1 + "
+                f"{kraft_excess_text(num, m)} > 1 (exact), so no prefix code has them; "
+                f"handed out shortest first, no codeword is left for "
+                f"symbol{'s' if over.size > 1 else ''} {shown}{more}"
+            )
         lengths.setflags(write=False)
         encodable.setflags(write=False)
         self.name = name
@@ -94,23 +181,17 @@ class PrefixCode:
         self.encodable = encodable
         self.n_symbols = int(lengths.size)
         self.max_length = int(lengths.max())
+        self.min_length = int(lengths[encodable].min())
         self._build_tables()
 
     # ------------------------------------------------------------------ properties
 
-    @staticmethod
-    def _kraft(lengths, encodable) -> float:
-        ls = lengths[encodable]
-        # exact: sum of 2^-l as a fraction with denominator 2^max
-        m = int(ls.max())
-        counts = np.bincount(ls, minlength=m + 1)
-        num = sum(int(c) << (m - l) for l, c in enumerate(counts) if c)
-        return num / (1 << m)
-
     @property
     def kraft_sum(self) -> float:
-        """sum over encodable symbols of 2^-l(x); <= 1 for every prefix code."""
-        return self._kraft(self.lengths, self.encodable)
+        """sum over encodable symbols of 2^-l(x), rounded to the nearest float for display
+        (the constructor checks the exact sum <= 1; 1.0 here may hide 1 - 2^-60)."""
+        num, m = kraft_fraction(self.lengths, self.encodable)
+        return num / (1 << m)
 
     def codeword(self, symbol: int) -> bitarray:
         """The codeword of one symbol, as a bitarray."""
@@ -182,14 +263,20 @@ class PrefixCode:
 
     def symbol_lengths(self, symbols) -> np.ndarray:
         """The codeword length of each symbol of a message."""
-        return self.lengths[_as_symbols(symbols)]
+        symbols = _as_symbols(symbols)
+        check_symbols(symbols, self.n_symbols, self.encodable)
+        return self.lengths[symbols]
 
     def length_moments(self, symbols) -> tuple[int, float, float]:
         """(number of codewords, sum of lengths, sum of squared lengths) of a message,
         from symbol counts (no per-symbol temporary): the inputs of a confidence interval."""
         from ..distributions import symbol_counts
 
-        counts = symbol_counts(_as_symbols(symbols), self.n_symbols)
+        symbols = _as_symbols(symbols)
+        check_symbols(symbols, self.n_symbols)
+        counts = symbol_counts(symbols, self.n_symbols)
+        if counts[~self.encodable].any():
+            check_symbols(symbols, self.n_symbols, self.encodable)  # names the position
         L = self.lengths.astype(np.float64)
         return int(counts.sum()), float(counts @ L), float(counts @ (L * L))
 
@@ -209,6 +296,12 @@ class PrefixCode:
         first_index = np.zeros(maxlen + 2, dtype=np.int64)
         first_index[1:] = np.cumsum(np.bincount(ls, minlength=maxlen + 1))
         first_index = first_index[:-1]
+        # inner[l]: depth-l nodes that are proper prefixes of longer codewords (the
+        # decoder's walk refuses any other prefix at once; see _prefix_kernels.decode)
+        inner = np.zeros(maxlen + 1, dtype=np.int64)
+        for L in range(maxlen - 1, -1, -1):
+            inner[L] = (int(count[L + 1]) + int(inner[L + 1]) + 1) // 2
+        mask = (1 << 64) - 1
         code = 0  # first codeword value of the current length (a Python int: may be long)
         for L in range(1, maxlen + 1):
             code = (code + int(count[L - 1])) << 1 if L > 1 else 0
@@ -216,16 +309,22 @@ class PrefixCode:
             if c == 0:
                 continue
             syms = order[first_index[L] : first_index[L] + c]
-            if L <= 63:
-                words[syms, W - 1] = np.uint64(code) + np.arange(c, dtype=np.uint64)
-            else:
-                for r, s in enumerate(syms):
-                    v = code + r
-                    for w in range(W - 1, -1, -1):
-                        words[s, w] = v & 0xFFFFFFFFFFFFFFFF
-                        v >>= 64
+            # codewords code, code + 1, ..., code + c - 1: the low 64-bit word wraps at
+            # most once (c < 2^64), carrying 1 into the words above it
+            low0 = np.uint64(code & mask)
+            low = low0 + np.arange(c, dtype=np.uint64)  # modulo 2^64
+            words[syms, W - 1] = low
+            if W > 1:
+                high = code >> 64
+                plain = [(high >> (64 * j)) & mask for j in range(W - 2, -1, -1)]
+                carried = [((high + 1) >> (64 * j)) & mask for j in range(W - 2, -1, -1)]
+                words[syms, : W - 1] = np.where(
+                    (low < low0)[:, None], np.array(carried, dtype=np.uint64),
+                    np.array(plain, dtype=np.uint64),
+                )
         self._words = words
         self._count = count
+        self._inner = inner
         self._first_index = first_index
         self._sorted_syms = order.astype(np.int64)
         # decoding table over the first T bits
@@ -278,13 +377,19 @@ class PrefixCode:
     def _decode_at(self, buf: np.ndarray, nbits: int, pos: int, n: int) -> tuple[np.ndarray, int]:
         from ..distributions import symbol_dtype
 
-        out = np.empty(n, dtype=symbol_dtype(self.n_symbols))
         if self.max_length == 0:  # one-symbol code: the empty codeword
-            out[:] = int(np.flatnonzero(self.encodable)[0])
-            return out, pos
+            return np.full(n, int(np.flatnonzero(self.encodable)[0]),
+                           dtype=symbol_dtype(self.n_symbols)), pos
+        if n > (nbits - pos) // self.min_length:  # refused before allocating n symbols
+            raise XentsimError(
+                f"the bitstream ({nbits} bits) ended before {n} symbols were decoded: "
+                f"{nbits - pos} bits hold at most {(nbits - pos) // self.min_length} "
+                f"codewords of >= {self.min_length} bits"
+            )
+        out = np.empty(n, dtype=symbol_dtype(self.n_symbols))
         end = K_.decode(
             buf, nbits, pos, n, self._table_sym, self._table_len, self._table_bits,
-            self._count, self._first_index, self._sorted_syms, out,
+            self._count, self._inner, self._first_index, self._sorted_syms, out,
         )
         if end == K_.ERR_SHORT:
             raise XentsimError(f"the bitstream ({nbits} bits) ended before {n} symbols were decoded")
