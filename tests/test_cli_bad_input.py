@@ -19,19 +19,6 @@ from simulator.cli import main
 SIM = ["simulate", "--p", "bern:0.5", "--q", "bern:0.5"]
 ARI = ["simulate", "--p", "bern:0.1", "--q", "bern:0.9", "--code", "arithmetic"]
 
-#: Cases that are refused only once another branch is merged (the engine's memory check,
-#: the families' size checks, the block code's instant refusal). ``run=False`` where,
-#: without those fixes, the case allocates gigabytes (or asks the OS for a terabyte) or
-#: runs for minutes. The message wording is theirs: any listed spelling of the value is
-#: accepted.
-NEEDS_FIX = pytest.mark.xfail(
-    strict=False, run=False, reason="needs engine/distributions/block fix from another branch"
-)
-NEEDS_FIX_FAST = pytest.mark.xfail(
-    strict=False, reason="needs engine/distributions/block fix from another branch"
-)
-
-
 def _files(tmp):
     """Bad files for --p, made once per test in ``tmp``; returns {key: path}."""
     paths = {}
@@ -95,7 +82,7 @@ CASES = [
     pytest.param("trials 1e12", SIM + ["--trials", "1e12"],
                  [("1000000000000", "1e+12", "1e12", "10^12")]),
     pytest.param("block 1e9", SIM + ["--code", "block-huffman", "--block", "1e9"],
-                 [("1000000000", "1e+09", "1e9", "10^9")], marks=NEEDS_FIX),
+                 [("1000000000", "1e+09", "1e9", "10^9")]),
     pytest.param("uniform 2^27", ["simulate", "--p", "uniform:134217728", "--q",
                                   "uniform:134217728", "-n", "10"],
                  ["uniform:134217728", "134217728"]),

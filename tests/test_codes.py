@@ -424,3 +424,12 @@ def test_block_code_names_the_position_and_value_of_a_bad_symbol(x, where):
             call(np.array(x))
     with pytest.raises(UnencodableSymbolError, match="symbol 2 \\(at position 4\\)"):
         BlockHuffmanCode([0.5, 0.5, 0.0], 2).encode(np.array([0, 1, 0, 1, 2]))
+
+
+def test_a_one_symbol_code_refuses_to_decode_more_symbols_than_memory_holds():
+    from bitarray import bitarray
+
+    code = HuffmanCode([1.0])
+    assert code.decode(bitarray(endian="big"), 5).tolist() == [0] * 5
+    with pytest.raises(XentsimError, match="n_symbols = 1000000000000 needs about"):
+        code.decode(bitarray(endian="big"), 10**12)

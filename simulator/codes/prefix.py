@@ -16,7 +16,7 @@ import math
 import numpy as np
 from bitarray import bitarray
 
-from .._validate import UnencodableSymbolError, XentsimError, check_int, check_pmf
+from .._validate import UnencodableSymbolError, XentsimError, check_int, check_memory, check_pmf
 from . import _prefix_kernels as K_
 
 #: Bits looked up at once by the decoder's table (2^TABLE_BITS entries at most).
@@ -378,6 +378,9 @@ class PrefixCode:
         from ..distributions import symbol_dtype
 
         if self.max_length == 0:  # one-symbol code: the empty codeword
+            dtype = symbol_dtype(self.n_symbols)
+            check_memory(n * dtype.itemsize, f"n_symbols = {n}",
+                         "decode fewer symbols at a time")
             return np.full(n, int(np.flatnonzero(self.encodable)[0]),
                            dtype=symbol_dtype(self.n_symbols)), pos
         if n > (nbits - pos) // self.min_length:  # refused before allocating n symbols
