@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=_seed, default=0,
                      help="seed of the numpy Generator (default 0)")
     sim.add_argument("--json", action="store_true",
-                     help="print one JSON object (strict JSON: a non-finite number is null)")
+                     help="print one JSON object (strict JSON; see below)")
     sim.add_argument("--normalize", action="store_true",
                      help="rescale p and q to sum to 1 instead of rejecting them")
     sim.set_defaults(func=_cmd_simulate)
