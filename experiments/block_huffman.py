@@ -36,7 +36,7 @@ from simulator.distributions import tuple_probabilities
 from simulator.codes.huffman import exact_weights
 
 from simulator.errors import XentsimError
-from simulator.experiments.common import (CODE_STYLE, ONE_COLUMN, TWO_COLUMNS, PALETTE, Experiment,
+from simulator.experiments.common import (CODE_STYLE, TWO_COLUMNS, PALETTE, Experiment,
                                           Result, Verdict, all_within, bound_holds, child_seeds, interval_how,
                                           run_tasks, standalone, theory_half_width, within)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from simulator import build_code, cross_entropy, entropy, kl_divergence, simulate
 
-from simulator.experiments.common import (CODE_STYLE, TWO_COLUMNS, PALETTE, Experiment, Result, Verdict,
+from simulator.experiments.common import (TWO_COLUMNS, PALETTE, Experiment, Result, Verdict,
                                           all_within, bound_holds, child_seeds, interval_how,
                                           precision_of, quantised_cross_entropy_range, run_tasks,
                                           standalone, theory_half_width, within)

@@ -10,8 +10,6 @@ the Huffman code's is >= 0 but off the diagonal, on either side.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from simulator import build_code, dirichlet, entropy, kl_divergence, mix_uniform, simulate

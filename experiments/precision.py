@@ -21,8 +21,6 @@ bitstreams, whose per-symbol difference has a tiny variance.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from simulator import cross_entropy, sample, zipf
