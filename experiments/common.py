@@ -8,8 +8,12 @@ numbers), draws the figure *from that file*, and writes ``NAME.pdf``, ``NAME.png
 (:func:`write_figure_set`).
 
 Verdicts are built with :func:`within`, :func:`all_within` and :func:`bound_holds` from
-numbers the library computes; each states its ``basis``: ``"measured"`` when it
-compares lengths of real coded bitstreams, ``"exact"`` when it checks a computed value.
+numbers the library computes; each states its ``basis`` (:data:`BASES`): ``"measured"``
+when it compares lengths of real coded bitstreams, ``"sample"`` when it checks a
+statistic of sampled data that was not coded (a mean log-loss), ``"exact"`` when it
+checks a value computed without sampling. Every experiment has at least one measured
+verdict. Thresholds come from stated bounds (an interval, or
+:func:`quantised_cost_bounds` for the coder's rounding), never from typed constants.
 """
 
 from __future__ import annotations
@@ -92,9 +96,13 @@ class Experiment:
 
 # ------------------------------------------------------------------ verdicts
 
-#: "measured": the verdict compares lengths of real coded bitstreams (sampled, encoded,
-#: decoded, checked); "exact": it checks a value computed from the distributions/codes.
-BASES = ("measured", "exact")
+#: What a verdict's number comes from:
+#:
+#: - ``"measured"``: lengths of real bitstreams (sampled, encoded, decoded and checked);
+#: - ``"sample"``: a statistic of sampled data computed without coding it (a mean
+#:   log-loss, a Monte Carlo average): random like a measurement, but no bits were written;
+#: - ``"exact"``: a value computed from the distributions and codes alone, no sampling.
+BASES = ("measured", "sample", "exact")
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,53 @@ def interval_how(code, *, delta: float, family: int | None = None) -> str:
 def precision_of(code) -> int | None:
     """The coder's frequency precision b, from its report (None when it has none)."""
     return code.report().get("precision")
+
+
+def quantised_cost_bounds(q, precision: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds (lo, hi), in bits, on the arithmetic coder's cost -log2 q^(x) of each symbol
+    with q(x) > 0, from q and b alone (before quantising); inf where q(x) = 0.
+
+    The coder uses q^ = f / T, T = 2^b, with the integer f >= 1 (sum T) that maximises
+    sum_x q(x) ln f(x) (:func:`simulator.models.static.quantise`). Let m = |supp q|.
+    Derivation. The optimum has a threshold lam with q ln(1 + 1/f) <= lam for every
+    symbol and lam <= q ln(1 + 1/(f - 1)) where f >= 2 (no single unit can move with
+    profit). With 1/(f + 1) < ln(1 + 1/f) < 1/f this gives |f(x) - q(x) T'| < 1 for
+    T' = 1/lam wherever f(x) >= 2, and q(x) T' <= 1/ln 2 where f(x) = 1 (floored).
+    Summing f over the symbols: T - m < T' (1 - Q1) < T + m, Q1 the q-mass of the
+    floored symbols, which is at most Q1max = sum of q(x) over q(x) (T - m) < 1/ln 2.
+    Hence, for every x,
+
+        hi(x) = b - log2(max(1, q(x) (T - m) - 1))            (f > q (T - m) - 1, f >= 1)
+        lo(x) = b - log2(min(T - m + 1, q(x) (T + m) / (1 - Q1max) + 1))
+
+    bound -log2 q^(x) (a floored symbol costs exactly b, inside both). Relative to
+    -log2 q(x) the bounds are off by about (m + 1/q(x)) / (T ln 2): the units that must
+    be spread over m symbols and the rounding of a single frequency. The certificate is
+    checked in floating point; its rounding (~1e-16 relative) is far inside the slack
+    of the strict inequalities used.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    b = int(precision)
+    T = float(1 << b)
+    on = q > 0
+    m = int(on.sum())
+    qs = q[on]
+    q1max = float(qs[qs * (T - m) < 1 / math.log(2)].sum())
+    hi = np.full(q.size, math.inf)
+    lo = np.full(q.size, math.inf)
+    hi[on] = b - np.log2(np.maximum(1.0, qs * (T - m) - 1))
+    scale = (T + m) / (1 - q1max) if q1max < 1 else math.inf  # T' < scale
+    lo[on] = b - np.log2(np.minimum(T - m + 1, qs * scale + 1))
+    return lo, hi
+
+
+def quantised_cross_entropy_range(p, q, precision: int) -> tuple[float, float]:
+    """[lo, hi] containing H(p, q^) at precision b, from :func:`quantised_cost_bounds`
+    averaged under p (bits per symbol; inf when p has mass where q = 0)."""
+    p = np.asarray(p, dtype=np.float64)
+    lo, hi = quantised_cost_bounds(q, precision)
+    on = p > 0
+    return float(p[on] @ lo[on]), float(p[on] @ hi[on])
 
 
 @dataclass

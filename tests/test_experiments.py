@@ -59,7 +59,19 @@ def test_json_records_seed_sizes_versions_hashes_and_verdicts_with_a_basis(quick
     for name in registry.NAMES:
         for v in json.loads((out / f"{name}.json").read_text())["verdicts"]:
             assert {"claim", "passed", "measured", "theory", "bound", "basis"} <= set(v)
-            assert v["basis"] in ("measured", "exact")
+            assert v["basis"] in ("measured", "sample", "exact")
+
+
+def test_every_experiment_checks_at_least_one_claim_on_measured_bits(quick_run):
+    _, out = quick_run
+    for name in registry.NAMES:
+        bases = [v["basis"] for v in json.loads((out / f"{name}.json").read_text())["verdicts"]]
+        assert "measured" in bases, name
+
+
+def test_no_experiment_cites_a_theory_file_other_than_docs_theory_md():
+    for path in (ROOT / "experiments").glob("*.py"):
+        assert "THEORY.md" not in path.read_text(), path.name
 
 
 def test_verdicts_quote_the_coders_slack_and_precision_from_the_library(quick_run):
