@@ -393,6 +393,27 @@ def cross_entropy_rate(P, Q, base: float = 2) -> float:
     return math.fsum(-law[on] * np.log2(q[on])) / _log_factor(base)
 
 
+def block_cross_entropy(law, Q, base: float = 2) -> float:
+    """sum_w law(w) -log Q[w // K, w % K] for the (m+1)-block law of any stationary
+    source and an order-m model Q (a 1-D pmf is order 0): its cross-entropy rate.
+    ``inf`` when Q gives probability 0 to a block of positive probability.
+
+    Examples
+    --------
+    >>> block_cross_entropy([0.45, 0.05, 0.05, 0.45], [[0.9, 0.1], [0.1, 0.9]]) == entropy([0.9, 0.1])
+    True
+    """
+    Q, _ = check_chain(Q, "Q")
+    law = np.asarray(law, dtype=np.float64).reshape(-1)
+    if law.size != Q.size:
+        raise XentsimError(f"the block law has {law.size} entries but Q has {Q.size}")
+    q = Q.reshape(-1)
+    on = law > 0
+    if (q[on] == 0).any():
+        return math.inf
+    return math.fsum((-law[on] * np.log2(q[on])).tolist()) / _log_factor(base)
+
+
 def kl_rate(P, Q, base: float = 2) -> float:
     """KL rate: E[log P(X_t | past) / Q(X_t | context)] per symbol under the stationary
     chain P, summed term by term (not as a difference of two rates); ``inf`` when Q
