@@ -26,10 +26,10 @@ from .bounds import DELTA, LEVEL, bernstein_half_width, t_half_width, unit_sprea
 from .codes import (BlockHuffmanCode, ContextArithmeticCode, ContextHuffmanCode, HuffmanCode,
                     ShannonCode)
 from .codes.arithmetic import ArithmeticCode
-from .distributions import symbol_dtype
+from .distributions import Pmf, symbol_dtype
 from .errors import RoundTripError
 from .models import MODELS, AdaptiveContextModel
-from .sources import as_source
+from .sources import as_source, model_rates, order_of_source
 
 
 # --------------------------------------------------------------------------- registry
@@ -96,6 +96,12 @@ _OPTION_USE = {"block": "block size is only for block-huffman",
 _OPTION_NEED = {"block": "block-huffman needs a block size k (--block K)"}
 
 
+def context_order_of(code) -> int:
+    """How many past symbols a code's unit length depends on: the ``order`` in its
+    ``report()`` (a context code), 0 for every other code."""
+    return int(code.report().get("order", 0) or 0)
+
+
 def check_model_q(q) -> tuple[np.ndarray, int]:
     """(q, m): a pmf (m = 0), or an order-m model as a read-only (K^m, K) matrix, m >= 1.
 
@@ -103,7 +109,7 @@ def check_model_q(q) -> tuple[np.ndarray, int]:
     a (1, K) matrix is the order-0 pmf. A model needs no stationary law: any
     row-stochastic matrix is accepted.
     """
-    if hasattr(q, "probs"):
+    if isinstance(q, Pmf):
         return check_pmf(q, "q"), 0
     try:
         two_d = np.ndim(q) == 2
@@ -334,7 +340,7 @@ def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool)
     stream = (n * _max_bits_per_symbol(code, source, n) + hi) / 8 + 64
     k = code.symbols_per_unit
     temps = (8 * (n // k) + (16 * n if k > 1 else 0)) if unit_arrays else (16 * n if k > 1 else 0)
-    if getattr(code, "context_order", 0):
+    if context_order_of(code):
         temps += CONTEXT_BYTES * n
     return int(2 * n * item + n + 3 * stream + temps + TRIAL_BYTES * trials + BASE_BYTES)
 
@@ -369,8 +375,8 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     every interval below is shifted by [-hi/n, -lo/n]. The method (``ci_method``):
 
     - ``"bernstein"``: independent units: an i.i.d. source (``source.independent``)
-      and a code whose unit lengths do not depend on earlier symbols (its
-      ``context_order`` is 0), with a unit law. The m = trials * (n // k) unit lengths
+      and a code whose unit lengths do not depend on earlier symbols (no ``order``
+      in its ``report()``, see :func:`context_order_of`), with a unit law. The m = trials * (n // k) unit lengths
       are i.i.d. with the law's exact variance v and range |l - E l| <= d, so
       Bernstein's inequality gives the half-width t(v, d, m, 0.01) per unit,
       (n // k) t / n per symbol, at every n (no normal approximation). The n mod k
@@ -429,7 +435,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     rng = check_rng(rng)
     coder = build_code(q, code, block=block, precision=precision, model=model, order=order,
                        memory_limit=memory_limit)
-    context_order = int(getattr(coder, "context_order", 0))
+    context_order = context_order_of(coder)
 
     k = coder.symbols_per_unit
     nb, r = divmod(n, k)
@@ -538,7 +544,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     ci = _outward(ci, bps, expected)
 
     # ---- theory: rates (and the marginal decomposition for an order-0 q on a chain)
-    rates = _rates(source, q, q_order, marginal)
+    rates = model_rates(source, q, q_order)
     report = coder.report()
     extra = {key: report[key] for key in ("block", "precision", "model") if key in report}
     if "model" in report:  # a model-based coder pays the cross-entropy of its model, H(p, q^)
@@ -549,9 +555,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
         extra["model_cross_entropy_bits"] = model_h
         extra["quantisation_gap_bits"] = (None if math.isnan(model_h)
                                           else model_h - rates["cross_entropy_rate_bits"])
-    source_order = getattr(source, "order", None)
-    if source_order is None and source.independent:
-        source_order = 0
+    source_order = order_of_source(source)
     return Measurement(
         code=code, alphabet_size=int(marginal.size), n_symbols=n, trials=trials, seed=seed,
         total_bits=total_bits, bits_per_symbol=bps, entropy_bits=rates["entropy_rate_bits"],
@@ -562,31 +566,6 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
         warmup_seconds=warm_s, source_order=source_order, model_order=context_order,
         **rates, **extra,
     )
-
-
-def _rates(source, q, q_order: int, marginal) -> dict:
-    """The source's entropy rate, the cross-entropy and KL rates of the model q (of
-    order q_order), and for an order-0 q on a source with memory the decomposition
-    H(pi, q) = H(mu) + [H(pi) - H(mu)] + KL(pi || q).
-
-    A source that offers ``cross_entropy_rate_bits(q)`` and ``kl_rate_bits(q)`` (the
-    i.i.d. and Markov sources) computes them itself, KL term by term; for any other
-    source the cross-entropy rate comes from its (q_order + 1)-block law and the KL
-    rate is the difference.
-    """
-    h = float(source.entropy_rate_bits())
-    ce = getattr(source, "cross_entropy_rate_bits", None)
-    if ce is not None:
-        cross, kl = float(ce(q)), float(source.kl_rate_bits(q))
-    else:
-        cross = measures.block_cross_entropy(source.block_law(q_order + 1), q)
-        kl = max(cross - h, 0.0) if math.isfinite(cross) else math.inf
-    out = dict(entropy_rate_bits=h, cross_entropy_rate_bits=cross, kl_rate_bits=kl)
-    if q_order == 0 and not source.independent:
-        h_pi = measures.entropy(marginal)
-        out.update(marginal_entropy_bits=h_pi, memory_bits=h_pi - h,
-                   marginal_kl_bits=measures.kl_divergence(marginal, q))
-    return out
 
 
 def _outward(ci: tuple[float, float], *values: float) -> tuple[float, float]:

@@ -203,7 +203,7 @@ class ContextHuffmanCode:
         """(law of (context, symbol) under the stationary ``source``, i.e. its
         (m+1)-block law, and the codeword lengths at flat index c K + x). A position's
         length depends on the past, so these units are not independent even for an
-        i.i.d. source (``context_order`` > 0 tells the engine)."""
+        i.i.d. source (the ``order`` in ``report()`` tells the engine)."""
         return np.asarray(source.block_law(self.order + 1), dtype=np.float64), self.bits_flat
 
     def expected_message_bits(self, source, n: int) -> float:
