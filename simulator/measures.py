@@ -267,7 +267,7 @@ def stationary_distribution(P, name: str = "P") -> np.ndarray:
     if d > 1:
         raise XentsimError(
             f"{name} is periodic with period {d}: the chain never settles into its "
-            "stationary distribution; xentsim needs an aperiodic chain"
+            "stationary distribution; a source must be aperiodic"
         )
     states = np.flatnonzero(comp == target)
     T = _transition_on(P, states)
