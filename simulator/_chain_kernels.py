@@ -166,3 +166,20 @@ def chain_draw(u, threshold, alias, K, state, out):
         out[i] = s
         state = (state * K + s) % S
     return state
+
+
+@njit(cache=True)
+def context_flat(symbols, K, S, m, out):
+    """out[t] = c_t K + x_t, c_t the zero-padded context of order m (S = K^m).
+
+    c_{t+1} = (c_t K + x_t) mod S, computed without a division: c_t K + x_t is
+    sum_{j=0..m} x_{t-j} K^j, so dropping its top digit x_{t-m} (0 before the start)
+    leaves c_{t+1} = c_t K + x_t - x_{t-m} S. Symbols must lie in 0..K-1.
+    """
+    ctx = np.int64(0)
+    for i in range(symbols.size):
+        a = ctx * K + np.int64(symbols[i])
+        out[i] = a
+        ctx = a
+        if i >= m:
+            ctx -= np.int64(symbols[i - m]) * S

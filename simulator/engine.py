@@ -497,7 +497,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
                 starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
                 sums = np.add.reduceat(units, starts) if nb else np.zeros(1)
                 sym = sizes.astype(np.float64) * k
-                sums[-1] += length - math.fsum(units.tolist())  # partial unit and slack
+                sums[-1] += length - math.fsum(sums.tolist())  # partial unit and slack
                 sym[-1] += r
                 batch_means.extend((sums / sym).tolist())
             else:

@@ -169,6 +169,10 @@ def js_divergence(p, q, base: float = 2) -> float:
 # of the next symbol after the context c = (x_{t-m}, ..., x_{t-1}) read as a base-K
 # number, oldest symbol most significant. Order 0 is a (1, K) matrix (an i.i.d. source).
 # From context c, symbol x leads to context (c K + x) mod K^m.
+#
+# The rate functions and chain_block_law take an optional keyword ``pi``: P's stationary
+# context law when the caller already has it (``stationary_distribution(P)``, as a
+# MarkovSource keeps it). It is trusted as given, to save solving for it again.
 
 #: Largest transition matrix (K^m rows times K columns) the chain functions accept.
 MAX_CHAIN_ENTRIES = 1 << 24
@@ -354,7 +358,7 @@ def _model_matrix(Q, K: int, name: str = "Q"):
     return Q, mq
 
 
-def entropy_rate(P, base: float = 2) -> float:
+def entropy_rate(P, base: float = 2, *, pi=None) -> float:
     """Entropy rate H(mu) = sum_c pi(c) H(P[c, .]) of a stationary chain, per symbol.
 
     Examples
@@ -363,14 +367,15 @@ def entropy_rate(P, base: float = 2) -> float:
     0.553306
     """
     P, _ = check_chain(P, "P")
-    pi = stationary_distribution(P)
+    if pi is None:
+        pi = stationary_distribution(P)
     on = P > 0
     terms = np.zeros_like(P)
     terms[on] = -P[on] * np.log2(P[on])
     return math.fsum(pi * terms.sum(axis=1)) / _log_factor(base)
 
 
-def cross_entropy_rate(P, Q, base: float = 2) -> float:
+def cross_entropy_rate(P, Q, base: float = 2, *, pi=None) -> float:
     """Cross-entropy rate H(mu, nu) = E[-log Q(X_t | context)] under the stationary
     chain P, for a model Q of any order (a 1-D pmf is an order-0 model).
 
@@ -385,7 +390,7 @@ def cross_entropy_rate(P, Q, base: float = 2) -> float:
     P, m = check_chain(P, "P")
     K = P.shape[1]
     Q, mq = _model_matrix(Q, K)
-    law = chain_block_law(P, mq + 1)
+    law = chain_block_law(P, mq + 1, pi=pi)
     q = Q.reshape(-1)  # Q[ctx, x] at index ctx K + x: the (mq + 1)-tuple's index
     on = law > 0
     if (q[on] == 0).any():
@@ -414,7 +419,7 @@ def block_cross_entropy(law, Q, base: float = 2) -> float:
     return math.fsum((-law[on] * np.log2(q[on])).tolist()) / _log_factor(base)
 
 
-def kl_rate(P, Q, base: float = 2) -> float:
+def kl_rate(P, Q, base: float = 2, *, pi=None) -> float:
     """KL rate: E[log P(X_t | past) / Q(X_t | context)] per symbol under the stationary
     chain P, summed term by term (not as a difference of two rates); ``inf`` when Q
     gives probability 0 to a transition that occurs.
@@ -428,7 +433,7 @@ def kl_rate(P, Q, base: float = 2) -> float:
     S, K = P.shape
     Q, mq = _model_matrix(Q, K)
     L = max(m, mq) + 1
-    law = chain_block_law(P, L)
+    law = chain_block_law(P, L, pi=pi)
     w = np.arange(law.size)
     x = w % K
     ctx = w // K

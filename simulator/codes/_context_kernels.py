@@ -10,9 +10,9 @@ Tables, one row per context c (S = K^m rows):
 
     single[c]           the symbol, when context c has a one-symbol code (the empty
                         codeword: 0 bits), else -1
-    table_sym[c, v]     for the next T bits v: the symbol whose codeword (of at most
-    table_len[c, v]     T bits) begins them, and its length; length 0 when no codeword
-                        of at most T bits does
+    table[c, v]         for the next T bits v: (length << 24) | symbol, for the
+                        codeword of at most T bits that begins them; 0 when no
+                        codeword of at most T bits does (int32: one load per symbol)
     count[c, l]         number of codewords of length l in context c
     first_index[c, l]   their offset in sorted_syms[c] (codewords sorted by length,
                         then symbol: the canonical order)
@@ -27,8 +27,7 @@ from ._prefix_kernels import ERR_INVALID, ERR_SHORT, _peek
 
 
 @njit(cache=True)
-def decode(buf, nbits, n, K, S, single, table_sym, table_len, T, count, first_index,
-           sorted_syms, out):
+def decode(buf, nbits, n, K, S, single, table, T, count, first_index, sorted_syms, out):
     """Decode n symbols from bit 0; return the end position, ERR_SHORT or ERR_INVALID.
 
     The context starts at 0 (positions before the start read as symbol 0) and becomes
@@ -41,11 +40,10 @@ def decode(buf, nbits, n, K, S, single, table_sym, table_len, T, count, first_in
     for i in range(n):
         s = single[ctx]
         if s < 0:
-            t = _peek(buf, pos, T)
-            L = table_len[ctx, t]
-            if L > 0:
-                s = table_sym[ctx, t]
-                pos += L
+            e = table[ctx, _peek(buf, pos, T)]
+            if e > 0:
+                s = e & 0xFFFFFF
+                pos += e >> 24
             else:
                 d = 0
                 l = 0

@@ -30,9 +30,11 @@ from .arithmetic import ArithmeticCode
 from .huffman import huffman_lengths
 from .prefix import TABLE_BITS, _as_bits, _as_symbols, padded_bytes
 
-#: The decoder's per-context lookup tables hold at most this many entries in all
-#: (contexts times 2^T); with many contexts T shrinks and long codewords take the walk.
-MAX_TABLE_ENTRIES = 1 << 21
+#: The decoder's per-context lookup tables hold at most this many int32 entries in all
+#: (contexts times 2^T, 1 MiB): the decoder jumps between contexts at every symbol, so
+#: the tables should stay in cache. With many contexts T shrinks and long codewords
+#: take the (slower) canonical walk.
+MAX_TABLE_ENTRIES = 1 << 18
 
 
 def _check_message(symbols, K: int) -> np.ndarray:
@@ -138,8 +140,7 @@ class ContextHuffmanCode:
         T = max(1, min(TABLE_BITS, maxlen))
         while T > 1 and S << T > MAX_TABLE_ENTRIES:
             T -= 1
-        table_sym = np.zeros((S, 1 << T), dtype=np.int64)
-        table_len = np.zeros((S, 1 << T), dtype=np.int64)
+        table = np.zeros((S, 1 << T), dtype=np.int32)
         short = L <= T
         if short.any():
             r, s, ls = rows[short], syms[short], L[short]
@@ -147,9 +148,8 @@ class ContextHuffmanCode:
             starts = r * (1 << T) + (code << (T - ls))
             spans = np.int64(1) << (T - ls)
             idx = np.repeat(starts, spans) + (np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans))
-            table_sym.reshape(-1)[idx] = np.repeat(s, spans)
-            table_len.reshape(-1)[idx] = np.repeat(ls, spans)
-        self._T, self._table_sym, self._table_len = T, table_sym, table_len
+            table.reshape(-1)[idx] = np.repeat((ls << 24) | s, spans)
+        self._T, self._table = T, table
 
     # ------------------------------------------------------------------ coding
 
@@ -183,7 +183,7 @@ class ContextHuffmanCode:
         n = check_int(n_symbols, "n_symbols", minimum=0)
         out = np.empty(n, dtype=symbol_dtype(self.n_symbols))
         end = CK.decode(padded_bytes(bits), len(bits), n, self.n_symbols, self.n_contexts,
-                        self._single, self._table_sym, self._table_len, self._T, self._count,
+                        self._single, self._table, self._T, self._count,
                         self._first_index, self._sorted_syms, out)
         if end == PK.ERR_SHORT:
             raise XentsimError(f"the bitstream ({len(bits)} bits) ended before {n} symbols were decoded")

@@ -23,6 +23,7 @@ import re
 
 import numpy as np
 
+from .. import _chain_kernels as CK
 from .._validate import XentsimError, check_int, check_memory
 from ..interfaces import Tables
 from ..measures import check_chain
@@ -35,24 +36,25 @@ ADAPTIVE_BYTES_PER_ENTRY = 3 * 8
 
 def context_indices(symbols, K: int, order: int) -> np.ndarray:
     """The flat index c_t K + x_t of every position t (int64), c_t the zero-padded
-    context of order ``order`` (module doc). Vectorised: ``order`` passes over the message.
+    context of order ``order`` (module doc), in one compiled pass. A symbol outside
+    0..K-1 is refused, naming its position.
 
     Examples
     --------
     >>> context_indices([1, 0, 1, 1], 2, 1).tolist()  # contexts 0, 1, 0, 1
     [1, 2, 1, 3]
     """
-    x = np.asarray(symbols).astype(np.int64, copy=False)
-    S = K**order
-    ctx = np.zeros(x.size, dtype=np.int64)
-    weight = 1
-    for j in range(1, order + 1):  # x_{t-j} has weight K^(j-1)
-        if j < x.size:
-            ctx[j:] += x[:-j] * weight
-        weight *= K
-    if S > 1:
-        ctx %= S
-    return ctx * K + x
+    x = np.ascontiguousarray(np.asarray(symbols))
+    if x.ndim != 1 or (x.size and x.dtype.kind not in "iu"):
+        raise XentsimError(f"symbols must be a 1-D integer array, got {x.dtype} of shape {x.shape}")
+    if x.size:
+        bad = (x < 0) | (x >= K)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise XentsimError(f"symbols[{i}] is {x[i]}, outside the alphabet 0..{K - 1}")
+    out = np.empty(x.size, dtype=np.int64)
+    CK.context_flat(x, K, K**order, order, out)
+    return out
 
 
 def expected_context_message_bits(block_law, bits_flat: np.ndarray, K: int, order: int,

@@ -82,15 +82,15 @@ class MarkovSource:
 
     def entropy_rate_bits(self) -> float:
         """H(mu) = sum_c pi(c) H(P[c, .]), bits per symbol."""
-        return measures.entropy_rate(self.P)
+        return measures.entropy_rate(self.P, pi=self.pi)
 
     def cross_entropy_rate_bits(self, Q) -> float:
         """H(mu, Q) per symbol for a model Q of any order (a 1-D pmf is order 0)."""
-        return measures.cross_entropy_rate(self.P, Q)
+        return measures.cross_entropy_rate(self.P, Q, pi=self.pi)
 
     def kl_rate_bits(self, Q) -> float:
         """The KL rate of the model Q from this chain, per symbol, summed term by term."""
-        return measures.kl_rate(self.P, Q)
+        return measures.kl_rate(self.P, Q, pi=self.pi)
 
     def __repr__(self) -> str:
         return f"MarkovSource(K={self.n_symbols}, order={self.order})"
