@@ -213,7 +213,8 @@ def report_rows(m) -> list[tuple[str, str]]:
     An i.i.d. source with an order-0 code prints H(p), H(p,q), KL(p||q); a source with
     memory (``source_order`` != 0) or a context model (``model_order`` > 0) prints the
     rates, and for an order-0 q on a chain also the marginal decomposition
-    H(pi, q) = H(mu) + memory + KL(pi || q). A model-based coder (``model`` set)
+    H(pi, q) = H(mu) + memory + KL(pi || q). An adaptive model (``model`` neither None
+    nor "static") ignores q's values, so the rows computed from them are left out there. A model-based coder (``model`` set)
     reports the cross-entropy of its quantised model instead of a codeword expectation.
     """
     memory = m.source_order != 0
@@ -256,17 +257,18 @@ def report_rows(m) -> list[tuple[str, str]]:
             ("excess over H(p), measured", _fmt(m.excess_bits)),
         ]
     else:
-        rows += [
-            (f"entropy rate H({mu})", _fmt(m.entropy_rate_bits)),
-            (f"cross-entropy rate H({mu},q)", _fmt(m.cross_entropy_rate_bits)),
-            (f"KL rate", _fmt(m.kl_rate_bits)),
-        ]
+        learns = m.model not in (None, "static")  # an adaptive model ignores q's values
+        rows.append((f"entropy rate H({mu})", _fmt(m.entropy_rate_bits)))
+        if not learns:
+            rows += [(f"cross-entropy rate H({mu},q)", _fmt(m.cross_entropy_rate_bits)),
+                     ("KL rate", _fmt(m.kl_rate_bits))]
         if m.marginal_entropy_bits is not None:
             rows += [
                 ("H(pi), marginal entropy", _fmt(m.marginal_entropy_bits)),
                 (f"memory, H(pi) - H({mu})", _fmt(m.memory_bits)),
-                ("KL(pi||q), marginal", _fmt(m.marginal_kl_bits)),
             ]
+            if not learns:
+                rows.append(("KL(pi||q), marginal", _fmt(m.marginal_kl_bits)))
         rows.append((f"excess over H({mu}), measured", _fmt(m.excess_bits)))
     rows += [
         ("round trip", "ok" if m.roundtrip_ok else "FAILED"),

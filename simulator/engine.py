@@ -204,8 +204,8 @@ class Measurement:
     - ``cross_entropy_rate_bits`` H(mu, q) = lim E[-log2 q(X_t | context)], with q's
       own order (a pmf is order 0), and ``kl_rate_bits`` = H(mu, q) - H(mu), summed
       term by term (``cross_entropy_bits`` and ``kl_bits`` hold the same numbers);
-    - for an order-0 q on a source with memory, the decomposition of H(mu, q) =
-      H(pi, q): ``marginal_entropy_bits`` H(pi) of the stationary marginal pi,
+    - for an order-0 q coded by an order-0 code (not ``order`` >= 1 adaptive counts) on
+      a source with memory, the decomposition of H(mu, q) = H(pi, q): ``marginal_entropy_bits`` H(pi) of the stationary marginal pi,
       ``memory_bits`` H(pi) - H(mu) (what an order-0 code ignores) and
       ``marginal_kl_bits`` KL(pi || q), so that H(pi, q) = H(mu) + memory + marginal KL.
       They are None otherwise.
@@ -544,7 +544,8 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     ci = _outward(ci, bps, expected)
 
     # ---- theory: rates (and the marginal decomposition for an order-0 q on a chain)
-    rates = model_rates(source, q, q_order)
+    # (an adaptive model with contexts is not an order-0 code: no marginal decomposition)
+    rates = model_rates(source, q, q_order, decompose=context_order == 0)
     report = coder.report()
     extra = {key: report[key] for key in ("block", "precision", "model") if key in report}
     if "model" in report:  # a model-based coder pays the cross-entropy of its model, H(p, q^)

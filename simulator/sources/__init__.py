@@ -37,7 +37,7 @@ def order_of_source(source) -> int | None:
     return None if order is None else int(order)
 
 
-def model_rates(source, q, q_order: int) -> dict:
+def model_rates(source, q, q_order: int, *, decompose: bool = True) -> dict:
     """The rates of a model q (a pmf, or a (K^m, K) matrix of order ``q_order``) on a
     stationary source, in bits per symbol:
 
@@ -46,7 +46,7 @@ def model_rates(source, q, q_order: int) -> dict:
       ``cross_entropy_rate_bits(q)`` and ``kl_rate_bits(q)`` (the i.i.d. and Markov
       sources, KL summed term by term); for any other source the cross-entropy rate
       comes from its (q_order + 1)-block law and the KL rate is the difference;
-    - for an order-0 q on a source with memory, the decomposition
+    - for an order-0 q on a source with memory (and ``decompose``), the decomposition
       H(pi, q) = H(mu) + [H(pi) - H(mu)] + KL(pi || q): ``marginal_entropy_bits``
       H(pi), ``memory_bits`` H(pi) - H(mu) and ``marginal_kl_bits`` KL(pi || q).
     """
@@ -58,7 +58,7 @@ def model_rates(source, q, q_order: int) -> dict:
         cross = measures.block_cross_entropy(source.block_law(q_order + 1), q)
         kl = max(cross - h, 0.0) if math.isfinite(cross) else math.inf
     out = dict(entropy_rate_bits=h, cross_entropy_rate_bits=cross, kl_rate_bits=kl)
-    if q_order == 0 and not source.independent:
+    if decompose and q_order == 0 and not source.independent:
         pi = source.marginal()
         h_pi = measures.entropy(pi)
         out.update(marginal_entropy_bits=h_pi, memory_bits=h_pi - h,
