@@ -132,3 +132,36 @@ def test_same_seed_same_symbols_and_order_m_contexts_start_stationary():
     assert np.array_equal(a, b)
     assert src.order == 2 and a.dtype == np.uint8
     assert src.block_law(2).sum() == pytest.approx(1.0, abs=1e-14)
+
+
+# x_t repeats x_{t-2} with probability 0.9 and ignores x_{t-1}: order 2, rows 00, 01, 10, 11
+SKIP_ONE = [[0.9, 0.1], [0.9, 0.1], [0.1, 0.9], [0.1, 0.9]]
+
+
+def test_an_order_two_chain_that_skips_a_symbol_has_hand_computed_rates():
+    # by symmetry the four contexts are equally likely; the rate is h(0.1) = 0.468996;
+    # x_t is independent of x_{t-1} alone, so every order-1 (or order-0) model with
+    # uniform rows costs exactly 1 bit: the memory is invisible below order 2
+    assert M.stationary_distribution(SKIP_ONE).tolist() == pytest.approx([0.25] * 4, abs=1e-15)
+    assert M.entropy_rate(SKIP_ONE) == pytest.approx(h2(0.9, 0.1), rel=1e-13)
+    assert M.entropy_rate(SKIP_ONE) == pytest.approx(0.468996, abs=1e-6)
+    assert M.cross_entropy_rate(SKIP_ONE, [[0.5, 0.5], [0.5, 0.5]]) == pytest.approx(1.0, rel=1e-14)
+    assert M.kl_rate(SKIP_ONE, [0.5, 0.5]) == pytest.approx(1 - h2(0.9, 0.1), rel=1e-12)
+    lifted = [SKIP_ONE[c % 4] for c in range(8)]  # the same chain written as order 3
+    assert M.kl_rate(SKIP_ONE, lifted) == 0.0
+    # a model that swaps the roles: -(0.9 log2 0.1 + 0.1 log2 0.9) per symbol
+    swapped = [SKIP_ONE[c ^ 2] for c in range(4)]
+    assert M.cross_entropy_rate(SKIP_ONE, swapped) == pytest.approx(
+        -(0.9 * math.log2(0.1) + 0.1 * math.log2(0.9)), rel=1e-13)
+
+
+def test_adaptive_counts_need_order_two_to_see_the_skip_one_chain():
+    from simulator.engine import simulate
+
+    kw = dict(n=20_000, trials=20, rng=np.random.default_rng(6))
+    one = simulate(SKIP_ONE, [0.5, 0.5], "arithmetic", model="kt", order=1, **kw)
+    kw["rng"] = np.random.default_rng(6)
+    two = simulate(SKIP_ONE, [0.5, 0.5], "arithmetic", model="kt", order=2, **kw)
+    # order 1 pays about 1 bit (plus its learning cost), order 2 the rate (plus its own):
+    # with 20 messages of 20000 symbols each interval is a few thousandths wide
+    assert one.ci99[0] > 0.99 and two.ci99[1] < M.entropy_rate(SKIP_ONE) + 0.01
