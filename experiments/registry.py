@@ -10,7 +10,7 @@ from __future__ import annotations
 from simulator.errors import XentsimError
 
 from . import (asymmetry, block_huffman, classification, continuous, convergence, direction,
-               gibbs_minimum, kl_excess, learning, precision, support_mismatch)
+               gibbs_minimum, kl_excess, learning, memory, precision, support_mismatch)
 from .common import Experiment
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -23,6 +23,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     classification.EXPERIMENT,
     continuous.EXPERIMENT,
     learning.EXPERIMENT,
+    memory.EXPERIMENT,
     precision.EXPERIMENT,
     direction.EXPERIMENT,
 )

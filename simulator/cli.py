@@ -88,15 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
             "H(p,q) and KL(p||q). SPEC: a comma list (0.7,0.2,0.1 or 1/3,2/3), a file "
             "(.npy of integer or float dtype, or numbers separated by whitespace), or a "
             "family: uniform:K, dyadic:K, zipf:K:S, geometric:K:R, bern:T, "
-            "dirichlet:K:ALPHA:SEED, mix:EPS:SPEC. Whole numbers (N, T, K, B, seeds) may be "
-            "written 1000000 or 1e6, but must be exact."
+            "dirichlet:K:ALPHA:SEED, mix:EPS:SPEC. A Markov chain: markov:FILE (a (K^m, K) "
+            "row-stochastic matrix, .npy or text with one row per line; row c is the law "
+            "of the next symbol after the previous m symbols read as a base-K number, "
+            "oldest first) or markov:ROWS (0.9,0.1;0.2,0.8). As --p it is a stationary "
+            "source (rates are reported); as --q an order-m model: huffman builds one "
+            "code per context, arithmetic codes with the context's row. Whole numbers "
+            "(N, T, K, B, seeds) may be written 1000000 or 1e6, but must be exact."
         ),
         epilog=(
             "--json keys: code, alphabet_size, n_symbols, trials, seed, total_bits, "
             "bits_per_symbol, entropy_bits, cross_entropy_bits, kl_bits, excess_bits, "
             "expected_bits_per_symbol, ci99, roundtrip_ok, encode_seconds, decode_seconds, "
-            "sample_seconds, trial_bits (block for block-huffman; precision, model, "
-            "model_cross_entropy_bits, quantisation_gap_bits for arithmetic). " + JSON_NOTE
+            "sample_seconds, trial_bits, ci_method, entropy_rate_bits, "
+            "cross_entropy_rate_bits, kl_rate_bits, source_order, model_order (block for "
+            "block-huffman; precision, model, model_cross_entropy_bits, "
+            "quantisation_gap_bits for arithmetic; marginal_entropy_bits, memory_bits, "
+            "marginal_kl_bits for an i.i.d. q on a Markov source). " + JSON_NOTE
         ),
     )
     sim.add_argument("--p", required=True, metavar="SPEC", help="true distribution (the data)")
@@ -111,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="arithmetic coder: frequencies total 2^B, B in 8..32 (default 24)")
     sim.add_argument("--model", choices=("static", "laplace", "kt"), default="static",
                      help="arithmetic coder: static q, or adaptive counts")
+    sim.add_argument("--order", type=_whole(0, MAX_COUNT), metavar="K",
+                     help="adaptive model (--model kt or laplace): separate counts in each "
+                          "of the A^K contexts of the previous K symbols (A the alphabet "
+                          "size; 0..4 typical; default 0, one set of counts)")
     sim.add_argument("--seed", type=_seed, default=0,
                      help="seed of the numpy Generator (default 0)")
     sim.add_argument("--json", action="store_true",
@@ -160,56 +172,109 @@ def _fmt_g(x: float) -> str:
 
 def _cmd_simulate(args) -> int:
     from .engine import simulate
-    from .spec import parse_pmf
+    from .spec import parse_model, parse_source
 
-    p = parse_pmf(args.p, "p", normalize=args.normalize)
-    q = parse_pmf(args.q, "q", normalize=args.normalize)
+    p = parse_source(args.p, normalize=args.normalize)
+    q = parse_model(args.q, normalize=args.normalize)
     m = simulate(
         p, q, args.code, n=args.n, trials=args.trials, block=args.block,
-        precision=args.precision, model=args.model, rng=np.random.default_rng(args.seed),
-        seed=args.seed,
+        precision=args.precision, model=args.model, order=args.order,
+        rng=np.random.default_rng(args.seed), seed=args.seed,
     )
     if args.json:
         print(json.dumps(m.to_dict(), allow_nan=False))
         return 0
-    code = args.code + (f" (k={args.block})" if args.block else "")
-    if args.code == "arithmetic" and m.model == "static":
-        code += f" (static q^, b={m.precision})"
-    elif args.code == "arithmetic":
-        code += f" (adaptive {m.model}: learns q from the data)"
+    rows = report_rows(m)
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _code_label(m) -> str:
+    """What the code is, from the Measurement's fields (block, model, precision, orders)."""
+    label = m.code + (f" (k={m.block})" if m.block else "")
+    order = m.model_order
+    if m.model == "static":
+        label += (f" (static q^, b={m.precision})" if not order else
+                  f" (static q^ per context, order {order}, b={m.precision})")
+    elif m.model is not None:
+        label += (f" (adaptive {m.model}: learns q from the data)" if not order else
+                  f" (adaptive {m.model}, counts per context of order {order}: learns q "
+                  "from the data)")
+    elif order:
+        label += f" (one code per context, order {order})"
+    return label
+
+
+def report_rows(m) -> list[tuple[str, str]]:
+    """The text report of a Measurement, row by row, driven by its fields alone.
+
+    An i.i.d. source with an order-0 code prints H(p), H(p,q), KL(p||q); a source with
+    memory (``source_order`` != 0) or a context model (``model_order`` > 0) prints the
+    rates, and for an order-0 q on a chain also the marginal decomposition
+    H(pi, q) = H(mu) + memory + KL(pi || q). An adaptive model (``model`` neither None
+    nor "static") ignores q's values, so the rows computed from them are left out there. A model-based coder (``model`` set)
+    reports the cross-entropy of its quantised model instead of a codeword expectation.
+    """
+    memory = m.source_order != 0
+    plain = not memory and m.model_order == 0
+    mu = "mu" if memory else "p"
     interval = f"[{_fmt(m.ci99[0])}, {_fmt(m.ci99[1])}]"
     if not all(math.isfinite(end) for end in m.ci99):
         interval += " (this code's interval needs the spread across messages: pass --trials 2 or more)"
-    rows = [
-        ("code (built from q)", code),
+    elif m.ci_method == "batch-means":
+        interval += " (batch means: dependent lengths)"
+    rows = [("code (built from q)", _code_label(m))]
+    if memory:
+        rows.append(("source", f"order-{m.source_order} Markov chain, stationary start"
+                     if m.source_order else "a source with memory"))
+    rows += [
         ("messages x symbols", f"{m.trials} x {m.n_symbols} (seed {m.seed})"),
         ("total bits", f"{m.total_bits}"),
         ("bits/symbol, measured", _fmt(m.bits_per_symbol)),
         ("99% interval", interval),
     ]
-    if args.code == "arithmetic" and m.model == "static":
+    model_h = m.model_cross_entropy_bits
+    if m.model is not None and model_h is not None and not math.isnan(model_h):
+        hq, h = (f"H({mu},q^)", f"H({mu},q)")
         gap = m.quantisation_gap_bits
-        gap_text = _fmt_g(gap)
-        if gap is None or math.isnan(gap):
-            gap_text = "undefined (H(p,q^) and H(p,q) are both infinite)"
-        rows.append(("H(p,q^), quantised q", _fmt(m.model_cross_entropy_bits)))
-        rows.append(("H(p,q^) - H(p,q)", gap_text))
-    elif args.code == "arithmetic":
-        pass  # an adaptive model has no fixed q^ and no closed-form expectation
+        gap_text = _fmt_g(gap) if gap is not None and not math.isnan(gap) else \
+            f"undefined ({hq} and {h} are both infinite)"
+        rows.append((f"{hq}, quantised q" + ("" if plain else " (rate)"), _fmt(model_h)))
+        rows.append((f"{hq} - {h}", gap_text))
+        if m.model_order and not math.isnan(m.expected_bits_per_symbol):
+            rows.append(("code's exact E[bits]/symbol", _fmt(m.expected_bits_per_symbol)))
+    elif m.model is None and not math.isnan(m.expected_bits_per_symbol):
+        rows.append(("code's exact E_p[l]/symbol" if plain else "code's exact E[bits]/symbol",
+                     _fmt(m.expected_bits_per_symbol)))
+    # (an adaptive model has no fixed q^ and no closed-form expectation)
+    if plain:
+        rows += [
+            ("H(p)", _fmt(m.entropy_bits)),
+            ("H(p,q)", _fmt(m.cross_entropy_bits)),
+            ("KL(p||q)", _fmt(m.kl_bits)),
+            ("excess over H(p), measured", _fmt(m.excess_bits)),
+        ]
     else:
-        rows.append(("code's exact E_p[l]/symbol", _fmt(m.expected_bits_per_symbol)))
+        learns = m.model not in (None, "static")  # an adaptive model ignores q's values
+        rows.append((f"entropy rate H({mu})", _fmt(m.entropy_rate_bits)))
+        if not learns:
+            rows += [(f"cross-entropy rate H({mu},q)", _fmt(m.cross_entropy_rate_bits)),
+                     ("KL rate", _fmt(m.kl_rate_bits))]
+        if m.marginal_entropy_bits is not None:
+            rows += [
+                ("H(pi), marginal entropy", _fmt(m.marginal_entropy_bits)),
+                (f"memory, H(pi) - H({mu})", _fmt(m.memory_bits)),
+            ]
+            if not learns:
+                rows.append(("KL(pi||q), marginal", _fmt(m.marginal_kl_bits)))
+        rows.append((f"excess over H({mu}), measured", _fmt(m.excess_bits)))
     rows += [
-        ("H(p)", _fmt(m.entropy_bits)),
-        ("H(p,q)", _fmt(m.cross_entropy_bits)),
-        ("KL(p||q)", _fmt(m.kl_bits)),
-        ("excess over H(p), measured", _fmt(m.excess_bits)),
         ("round trip", "ok" if m.roundtrip_ok else "FAILED"),
         ("encode / decode seconds", f"{m.encode_seconds:.3f} / {m.decode_seconds:.3f}"),
     ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    return 0
+    return rows
 
 
 def _cmd_reproduce(args) -> int:
@@ -227,7 +292,8 @@ def _sizes(args) -> str:
     """The sizes a command was asked for, as the user typed them (for the memory message)."""
     parts = []
     for option, attr in (("--p", "p"), ("--q", "q"), ("--code", "code"), ("-n", "n"),
-                         ("--trials", "trials"), ("--block", "block"), ("--jobs", "jobs")):
+                         ("--trials", "trials"), ("--block", "block"), ("--order", "order"),
+                         ("--jobs", "jobs")):
         value = getattr(args, attr, None)
         if value is not None:
             text = str(value)

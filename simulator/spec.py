@@ -11,7 +11,21 @@
 ``bern:T``                  Bern(T) = (1 - T, T)
 ``dirichlet:K:ALPHA:SEED``  a Dirichlet(ALPHA) draw with its own seed
 ``mix:EPS:SPEC``            (1 - EPS) SPEC + EPS uniform
+``markov:FILE``             an order-m Markov chain: a (K^m, K) row-stochastic matrix
+                            in a .npy file (2-D) or a text file (one row per line,
+                            numbers separated by whitespace or commas; blank lines
+                            and lines starting with # are skipped)
+``markov:ROWS``             the same matrix typed inline, rows separated by ``;``
+                            (``markov:0.9,0.1;0.2,0.8``)
 ==========================  =====================================================
+
+Row order of a ``markov:`` matrix (as everywhere in xentsim): row c is the law of the
+next symbol after the context c = (x_{t-m}, ..., x_{t-1}) read as a base-K number,
+oldest symbol most significant; so for order 2 on K = 3 symbols, row 5 = 1*3 + 2 is
+the context "1 then 2". Positions before the start of a message read as symbol 0 when
+a code looks up its context. For ``--p`` the chain must have a unique stationary law
+and be aperiodic (the message starts in that law); for ``--q`` any row-stochastic
+matrix is a model.
 """
 
 from __future__ import annotations
@@ -26,6 +40,8 @@ from . import distributions as D
 from ._validate import XentsimError
 
 FAMILIES = ("uniform", "dyadic", "zipf", "geometric", "bern", "dirichlet", "mix")
+#: The prefix of a Markov chain spec (``markov:FILE`` or ``markov:ROWS``).
+MARKOV = "markov"
 
 
 #: The largest value accepted for a count typed on the command line: a signed 64-bit
@@ -177,6 +193,10 @@ def parse_pmf(spec: str, name: str = "p", *, normalize: bool = False) -> D.Pmf:
     if not spec:
         raise XentsimError(f"--{name} is empty")
     head, colon, rest = spec.partition(":")
+    if colon and head == MARKOV:
+        raise XentsimError(
+            f"--{name} {spec}: a Markov chain is not a pmf here (use parse_source or parse_model)"
+        )
     if colon and head in FAMILIES:
         return _family(head, rest, spec, name, normalize)
     if os.path.exists(spec):
@@ -192,7 +212,8 @@ def parse_pmf(spec: str, name: str = "p", *, normalize: bool = False) -> D.Pmf:
         return _pmf(values, name, f"--{name} {spec}", normalize)
     if colon and head.isidentifier():
         raise XentsimError(
-            f"--{name} {spec}: unknown family {head!r} (known: {', '.join(FAMILIES)})"
+            f"--{name} {spec}: unknown family {head!r} (known: {', '.join(FAMILIES)}, and "
+            f"{MARKOV}:FILE for a Markov chain)"
         )
     if head in FAMILIES:
         raise XentsimError(f"--{name} {spec}: the family needs its parameters ({_USAGE[head]})")
@@ -266,3 +287,130 @@ def _looks_numeric(text: str) -> bool:
         return True
     except XentsimError:
         return False
+
+
+# --------------------------------------------------------------------------- Markov chains
+
+
+def is_markov(spec: str) -> bool:
+    """Whether ``spec`` is a ``markov:`` spec."""
+    return spec.strip().partition(":")[0] == MARKOV and ":" in spec
+
+
+def _npy_shape(path: str, where: str) -> tuple:
+    """The shape in a .npy header, after the dtype check (the data is not read)."""
+    fmt = np.lib.format
+    _check_npy_header(path, where)
+    with open(path, "rb") as fh:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            shape, _, _ = fmt.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, _ = fmt.read_array_header_2_0(fh)
+        else:
+            return ()
+    return shape
+
+
+def _matrix_rows(text: str, where: str, *, inline: bool) -> np.ndarray:
+    """Rows of numbers (one row per line, or per ``;`` inline) as a 2-D float array."""
+    if inline:
+        raw = [(i + 1, part) for i, part in enumerate(text.split(";"))]
+        label = "row"
+    else:
+        raw = [(i + 1, line) for i, line in enumerate(text.splitlines())
+               if line.strip() and not line.lstrip().startswith("#")]
+        label = "line"
+    rows = []
+    for number, line in raw:
+        tokens = line.replace(",", " ").split()
+        if not tokens:
+            raise XentsimError(f"{where}: {label} {number} is empty")
+        values = []
+        for j, token in enumerate(tokens):
+            try:
+                values.append(_number(token))
+            except XentsimError as exc:
+                raise XentsimError(f"{where}: {label} {number}, entry {j} {exc}") from None
+        if rows and len(values) != len(rows[0][1]):
+            raise XentsimError(
+                f"{where}: {label} {number} has {len(values)} numbers but {label} {rows[0][0]} "
+                f"has {len(rows[0][1])}: a transition matrix has rows of equal length"
+            )
+        rows.append((number, values))
+    if not rows:
+        raise XentsimError(f"{where}: holds no numbers")
+    return np.array([v for _, v in rows], dtype=np.float64)
+
+
+def parse_chain(spec: str, name: str = "p", *, normalize: bool = False) -> tuple[np.ndarray, int]:
+    """The matrix of a ``markov:FILE`` or ``markov:ROWS`` spec, validated as a
+    transition matrix (:func:`simulator.measures.check_chain`): (read-only (K^m, K)
+    matrix, order m). Refusals start with ``--NAME SPEC``; the matrix is called P for
+    ``--p`` and Q for ``--q``.
+    """
+    from .measures import MAX_CHAIN_ENTRIES, check_chain
+
+    spec = spec.strip()
+    where = f"--{name} {spec}"
+    head, _, rest = spec.partition(":")
+    if head != MARKOV:
+        raise XentsimError(f"{where}: not a {MARKOV}: spec")
+    rest = rest.strip()
+    if not rest:
+        raise XentsimError(f"{where}: give a matrix file or rows ({MARKOV}:FILE or {MARKOV}:0.9,0.1;0.2,0.8)")
+    if os.path.exists(rest):
+        try:
+            if rest.endswith(".npy"):
+                shape = _npy_shape(rest, where)
+                if shape and int(np.prod(shape, dtype=object)) > MAX_CHAIN_ENTRIES:
+                    raise XentsimError(f"{where}: holds an array of shape {shape}, more than "
+                                       f"{MAX_CHAIN_ENTRIES} entries")
+                values = np.load(rest, allow_pickle=False)
+                if not isinstance(values, np.ndarray):
+                    getattr(values, "close", lambda: None)()
+                    raise XentsimError(f"{where}: holds {type(values).__name__}, not an array")
+                _refuse_dtype(values.dtype, where)
+                if values.ndim not in (1, 2):
+                    raise XentsimError(f"{where}: holds an array of shape {values.shape}; a "
+                                       "transition matrix is 2-D, (K^m, K)")
+            else:
+                with open(rest, encoding="utf-8") as fh:
+                    values = _matrix_rows(fh.read(), where, inline=False)
+        except XentsimError:
+            raise
+        except UnicodeDecodeError:
+            raise XentsimError(f"{where}: cannot read the file (it is not UTF-8 text)") from None
+        except (OSError, ValueError, EOFError) as exc:
+            raise XentsimError(f"{where}: cannot read the file ({exc})") from None
+    elif ";" in rest or "," in rest or _looks_numeric(rest):
+        values = _matrix_rows(rest, where, inline=True)
+    else:
+        raise XentsimError(f"{where}: no such file (and not rows of numbers separated by ;)")
+    try:
+        return check_chain(values, "P" if name == "p" else "Q", normalize=normalize)
+    except XentsimError as exc:
+        raise XentsimError(f"{where}: {exc}") from None
+
+
+def parse_source(spec: str, *, normalize: bool = False):
+    """``--p SPEC``: a :class:`~simulator.sources.MarkovSource` for a ``markov:`` spec
+    (its stationary law must be unique and the chain aperiodic), else a Pmf."""
+    from .sources import MarkovSource
+
+    if not is_markov(spec):
+        return parse_pmf(spec, "p", normalize=normalize)
+    P, _ = parse_chain(spec, "p", normalize=normalize)
+    try:
+        return MarkovSource(P, name="P")
+    except XentsimError as exc:
+        raise XentsimError(f"--p {spec.strip()}: {exc}") from None
+
+
+def parse_model(spec: str, *, normalize: bool = False):
+    """``--q SPEC``: the (K^m, K) matrix of a ``markov:`` spec (an order-m model; a
+    1-row matrix is the pmf of its row), else a Pmf."""
+    if not is_markov(spec):
+        return parse_pmf(spec, "q", normalize=normalize)
+    Q, m = parse_chain(spec, "q", normalize=normalize)
+    return Q[0] if m == 0 else Q

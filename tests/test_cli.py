@@ -4,6 +4,7 @@ Bad input (exit status 2, one line on stderr) is tested in test_cli_bad_input.py
 """
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -153,3 +154,55 @@ def test_help_shows_the_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "worker processes (default: 1)" in text and "(default 2026)" in text
     assert "(default: figures)" not in text  # stated once, by its own help
+
+
+# --------------------------------------------------------------------------- Markov sources
+
+CHAIN = "markov:0.9,0.1;0.2,0.8"  # pi = (2/3, 1/3), entropy rate 0.553306
+
+
+def test_json_for_a_markov_source_adds_the_rates_and_the_marginal_decomposition(capsys):
+    code, out, _ = run(capsys, "simulate", "--p", CHAIN, "--q", "0.5,0.5", "--code",
+                       "arithmetic", "-n", "20000", "--json")
+    d = _strict_loads(out)
+    assert code == 0 and JSON_KEYS <= set(d)
+    assert d["entropy_rate_bits"] == pytest.approx(0.553306, abs=1e-6)
+    assert d["cross_entropy_rate_bits"] == pytest.approx(1.0, rel=1e-14)
+    assert d["marginal_entropy_bits"] == pytest.approx(0.918296, abs=1e-6)
+    assert d["memory_bits"] == pytest.approx(0.364989, abs=1e-6)
+    assert d["marginal_kl_bits"] == pytest.approx(0.081704, abs=1e-6)
+    assert d["ci_method"] == "batch-means" and d["source_order"] == 1 and d["model_order"] == 0
+    code, out, _ = run(capsys, "simulate", "--p", CHAIN, "--q", CHAIN, "--code", "huffman",
+                       "-n", "2000", "--json")
+    d = _strict_loads(out)
+    assert d["kl_rate_bits"] == 0.0 and d["model_order"] == 1 and "memory_bits" not in d
+
+
+def test_text_report_for_a_chain_prints_the_rates_and_the_decomposition(capsys):
+    _, out, _ = run(capsys, "simulate", "--p", CHAIN, "--q", "0.5,0.5", "--code", "arithmetic",
+                    "-n", "20000")
+    for row in ("source                        order-1 Markov chain, stationary start",
+                "entropy rate H(mu)            0.553306",
+                "cross-entropy rate H(mu,q)    1.000000",
+                "H(pi), marginal entropy       0.918296",
+                "memory, H(pi) - H(mu)         0.364989",
+                "KL(pi||q), marginal           0.081704",
+                "(batch means: dependent lengths)"):
+        assert row in out, (row, out)
+    _, out, _ = run(capsys, "simulate", "--p", CHAIN, "--q", "0.5,0.5", "--code", "arithmetic",
+                    "--model", "kt", "--order", "1", "-n", "2000", "--trials", "3")
+    assert "arithmetic (adaptive kt, counts per context of order 1" in out
+
+
+def test_text_report_is_driven_by_the_measurement_not_the_code_name(capsys, monkeypatch):
+    # a registered code under another name that reports a model prints the model rows
+    from simulator import engine
+
+    monkeypatch.setitem(engine.CODES, "range", engine.CODES["arithmetic"])
+    monkeypatch.setattr(engine, "CODE_NAMES", tuple(engine.CODES))
+    code, out, err = run(capsys, "simulate", "--p", "bern:0.1", "--q", "bern:0.9", "--code",
+                         "range", "-n", "1000")
+    assert code == 0, err
+    assert "range (static q^, b=24)" in out and "H(p,q^), quantised q" in out
+    source = (Path(__file__).resolve().parents[1] / "simulator" / "cli.py").read_text()
+    assert "args.code ==" not in source and '"arithmetic"' not in source

@@ -43,6 +43,12 @@ def _files(tmp):
     paths["directory"] = str(tmp / "folder.txt")
     (tmp / "folder.txt").mkdir()
     paths["missing"] = str(tmp / "missing.npy")
+    save("chain32", np.full((3, 2), 0.5))
+    save("chain3d", np.full((2, 2, 2), 0.5))
+    paths["ragged"] = str(tmp / "ragged.txt")
+    (tmp / "ragged.txt").write_text("0.5 0.5\n0.2 0.3 0.5\n")
+    paths["substochastic"] = str(tmp / "sub.txt")
+    (tmp / "sub.txt").write_text("# a chain whose first row sums to 0.9\n0.5 0.4\n0.2 0.8\n")
     return paths
 
 
@@ -159,6 +165,59 @@ CASES = [
      ["--p {binary}", "cannot read the file", "not UTF-8"]),
     ("unreadable: a directory", ["simulate", "--p", "{directory}", "--q", "bern:0.5"],
      ["--p {directory}", "cannot read the file"]),
+    # ---- Markov chains (markov:FILE or markov:ROWS)
+    ("markov: not K^m x K, inline", ["simulate", "--p", "markov:0.5,0.5;0.5,0.5;0.5,0.5",
+                                     "--q", "bern:0.5"],
+     ["--p markov:0.5,0.5;0.5,0.5;0.5,0.5", "P has 3 rows and 2 columns", "K^m rows"]),
+    ("markov: not K^m x K, .npy", ["simulate", "--p", "markov:{chain32}", "--q", "bern:0.5"],
+     ["--p markov:{chain32}", "P has 3 rows and 2 columns"]),
+    ("markov: 3-D .npy", ["simulate", "--p", "markov:{chain3d}", "--q", "bern:0.5"],
+     ["--p markov:{chain3d}", "shape (2, 2, 2)"]),
+    ("markov: ragged rows", ["simulate", "--p", "markov:{ragged}", "--q", "bern:0.5"],
+     ["--p markov:{ragged}", "line 2 has 3 numbers but line 1 has 2"]),
+    ("markov: row sum in a file", ["simulate", "--p", "markov:{substochastic}", "--q", "bern:0.5"],
+     ["--p markov:{substochastic}", "P row 0 sums to 0.9", "--normalize"]),
+    ("markov: row sum", ["simulate", "--p", "markov:0.5,0.4;0.2,0.8", "--q", "bern:0.5"],
+     ["--p markov:0.5,0.4;0.2,0.8", "P row 0 sums to 0.9"]),
+    ("markov: negative", ["simulate", "--p", "markov:1.1,-0.1;0.2,0.8", "--q", "bern:0.5"],
+     ["--p markov:1.1,-0.1;0.2,0.8", "P[0, 1] is -0.1"]),
+    ("markov: NaN", ["simulate", "--p", "markov:nan,1;0.2,0.8", "--q", "bern:0.5"],
+     ["--p markov:nan,1;0.2,0.8", "P[0, 0] is nan"]),
+    ("markov: word", ["simulate", "--p", "markov:0.5,half;0.2,0.8", "--q", "bern:0.5"],
+     ["--p markov:0.5,half;0.2,0.8", "row 1, entry 1 'half' is not a number"]),
+    ("markov: reducible", ["simulate", "--p", "markov:1,0;0,1", "--q", "bern:0.5"],
+     ["--p markov:1,0;0,1", "P is reducible", "2 closed classes", "not unique"]),
+    ("markov: reducible, three states",
+     ["simulate", "--p", "markov:0.5,0.5,0;0.5,0.5,0;0,0,1", "--q", "uniform:3"],
+     ["--p markov:0.5,0.5,0;0.5,0.5,0;0,0,1", "P is reducible"]),
+    ("markov: periodic", ["simulate", "--p", "markov:0,1;1,0", "--q", "bern:0.5"],
+     ["--p markov:0,1;1,0", "P is periodic with period 2"]),
+    ("markov: missing file", ["simulate", "--p", "markov:nofile.txt", "--q", "bern:0.5"],
+     ["--p markov:nofile.txt", "no such file"]),
+    ("markov: empty", ["simulate", "--p", "markov:", "--q", "bern:0.5"],
+     ["--p markov:", "give a matrix file or rows"]),
+    ("markov q: alphabet differs", ["simulate", "--p", "markov:0.9,0.1;0.2,0.8", "--q",
+                                    "markov:0.5,0.25,0.25;0.5,0.25,0.25;0.5,0.25,0.25"],
+     ["p has 2 symbols but q has 3"]),
+    ("markov q: row sum", ["simulate", "--p", "bern:0.5", "--q", "markov:0.5,0.4;0.2,0.8"],
+     ["--q markov:0.5,0.4;0.2,0.8", "Q row 0 sums to 0.9"]),
+    ("markov q: shannon", ["simulate", "--p", "bern:0.5", "--q", "markov:0.5,0.5;0.2,0.8",
+                           "--code", "shannon"],
+     ["q is an order-1 model", "shannon is built from a pmf"]),
+    ("markov q: a pmf spec cannot nest it", ["simulate", "--p", "bern:0.5", "--q",
+                                             "mix:0.1:markov:0.5,0.5;0.2,0.8"],
+     ["--q mix:0.1:markov:0.5,0.5;0.2,0.8", "not a pmf here"]),
+    # ---- adaptive context orders
+    ("order too large for memory", ARI + ["--model", "kt", "--order", "40"],
+     ["order = 40", "2^40 contexts", "needs about", "use a smaller order"]),
+    ("order beyond any table", ARI + ["--model", "kt", "--order", "1e6"],
+     ["order is 1000000", "cannot be tabled"]),
+    ("order 1.5", ARI + ["--model", "kt", "--order", "1.5"],
+     ["argument --order", "1.5", "not a whole number"]),
+    ("order -1", ARI + ["--model", "kt", "--order", "-1"], ["argument --order", "-1 must be >= 0"]),
+    ("order with a static model", ARI + ["--order", "1"],
+     ["order is 1", "--order sets the context order of the adaptive models"]),
+    ("order with huffman", SIM + ["--order", "1"], ["order (of an adaptive context model) is only for arithmetic"]),
 ]
 
 

@@ -366,3 +366,171 @@ def test_kernels_work_without_a_writable_home_or_package_folder_and_timings_excl
     finally:
         for path in [pkg, *pkg.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+# --------------------------------------------------------------------------- Markov sources
+
+STAY = 0.95
+#: A 3-symbol chain that keeps its symbol with probability 0.95 (stationary law uniform).
+STICKY95 = np.full((3, 3), (1 - STAY) / 2) + np.eye(3) * (STAY - (1 - STAY) / 2)
+
+
+class ClaimsIndependence:
+    """The same chain, but claiming to be i.i.d.: the engine then builds the Bernstein
+    interval that assumes independent code lengths."""
+
+    independent = True
+
+    def __init__(self, source):
+        self.source = source
+        self.n_symbols = source.n_symbols
+
+    def sample(self, n, *, rng):
+        return self.source.sample(n, rng=rng)
+
+    def marginal(self):
+        return self.source.marginal()
+
+    def block_law(self, k):
+        return self.source.block_law(k)
+
+    def entropy_rate_bits(self):
+        return self.source.entropy_rate_bits()
+
+
+def _coverage(source, q, code, n, reps, seed, expected=None, **kw):
+    rng = np.random.default_rng(seed)
+    misses, methods = 0, set()
+    for _ in range(reps):
+        m = simulate(source, q, code, n=n, rng=rng, **kw)
+        methods.add(m.ci_method)
+        theta = m.expected_bits_per_symbol if expected is None else expected
+        misses += not (m.ci99[0] <= theta <= m.ci99[1])
+    return misses, methods
+
+
+def test_one_message_of_a_sticky_chain_gets_a_batch_means_interval_that_covers():
+    # Huffman lengths (1, 2, 2) on the stay-0.95 chain: E = 5/3 exactly. The lengths'
+    # correlation time is (1 + 0.925) / (1 - 0.925) ~ 26 symbols; batches of 1000.
+    from simulator.sources import MarkovSource
+
+    misses, methods = _coverage(MarkovSource(STICKY95), [0.5, 0.25, 0.25], "huffman",
+                                n=20_000, reps=300, seed=12, expected=5 / 3)
+    assert methods == {"batch-means"}
+    assert misses <= _miss_threshold(300)
+
+
+def test_an_iid_interval_on_the_same_sticky_chain_misses_far_more_than_one_percent():
+    # The same messages with the Bernstein interval for independent lengths: the
+    # variance of the mean is about 26 times larger than it assumes, and a valid 99%
+    # interval would miss at most _miss_threshold(300) = 10 times (with probability 99.9%).
+    from simulator.sources import MarkovSource
+
+    misses, methods = _coverage(ClaimsIndependence(MarkovSource(STICKY95)), [0.5, 0.25, 0.25],
+                                "huffman", n=20_000, reps=300, seed=12, expected=5 / 3)
+    assert methods == {"bernstein"}
+    assert misses > 5 * _miss_threshold(300)
+
+
+def test_a_context_model_on_a_sticky_chain_covers_its_exact_expectation_with_one_message():
+    # Arithmetic coding with the order-1 context model of a mismatched chain: the
+    # lengths -log2 q^(x_t | x_{t-1}) are dependent; the expectation counts the first
+    # symbol's zero-padded context exactly.
+    from simulator.sources import MarkovSource
+
+    Q = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4]])
+    misses, methods = _coverage(MarkovSource(STICKY95), Q, "arithmetic", n=20_000, reps=200,
+                                seed=13)
+    assert methods == {"batch-means"}
+    assert misses <= _miss_threshold(200)
+
+
+def test_a_context_code_on_an_iid_source_uses_a_dependent_interval():
+    # one Huffman code per context: a length depends on the previous symbol, so the
+    # lengths are dependent even though the symbols are not
+    Q = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4]])
+    m = simulate([0.5, 0.3, 0.2], Q, "huffman", n=10_000, rng=np.random.default_rng(0))
+    assert m.ci_method == "batch-means" and m.model_order == 1 and m.source_order == 0
+    assert m.ci99[0] <= m.expected_bits_per_symbol <= m.ci99[1]
+
+
+def test_a_markov_source_reports_rates_and_the_marginal_decomposition():
+    P = [[0.9, 0.1], [0.2, 0.8]]  # pi = (2/3, 1/3)
+    m = simulate(P, [0.5, 0.5], "arithmetic", n=50_000, rng=np.random.default_rng(1))
+    rate = 2 / 3 * -(0.9 * math.log2(0.9) + 0.1 * math.log2(0.1)) \
+        + 1 / 3 * -(0.2 * math.log2(0.2) + 0.8 * math.log2(0.8))
+    h_pi = -(2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3))
+    assert m.entropy_rate_bits == pytest.approx(rate, rel=1e-13) == m.entropy_bits
+    assert m.cross_entropy_rate_bits == pytest.approx(1.0, rel=1e-14)
+    assert m.marginal_entropy_bits == pytest.approx(h_pi, rel=1e-13)
+    assert m.memory_bits == pytest.approx(h_pi - rate, rel=1e-12)
+    assert m.marginal_kl_bits == pytest.approx(1 - h_pi, rel=1e-12)
+    # H(pi, q) = rate + memory + marginal KL, and the coder pays it (q^ = q exactly here)
+    assert m.entropy_rate_bits + m.memory_bits + m.marginal_kl_bits == pytest.approx(1.0, rel=1e-14)
+    assert m.expected_bits_per_symbol == 1.0 and m.source_order == 1 and m.model_order == 0
+    d = m.to_dict()
+    for key in ("entropy_rate_bits", "cross_entropy_rate_bits", "kl_rate_bits",
+                "marginal_entropy_bits", "memory_bits", "marginal_kl_bits"):
+        assert key in d
+    # an order-1 q: rates only (no marginal decomposition), exact expectation with start
+    Q = [[0.7, 0.3], [0.4, 0.6]]
+    c = simulate(P, Q, "arithmetic", n=50_000, rng=np.random.default_rng(1))
+    assert c.cross_entropy_rate_bits == pytest.approx(0.709194, abs=1e-6)
+    assert c.kl_rate_bits == pytest.approx(0.709194 - rate, abs=1e-6)
+    assert "memory_bits" not in c.to_dict() and c.model_order == 1
+    assert c.model_cross_entropy_bits == pytest.approx(c.cross_entropy_rate_bits, abs=1e-6)
+    assert c.ci99[0] <= c.expected_bits_per_symbol <= c.ci99[1]
+
+
+def test_the_expectation_of_a_context_code_counts_the_zero_padded_start():
+    # n = 2, order 1, from the stationary chain: E = E[l(x0 | 0)] + E[l(x1 | x0)], by hand
+    P = np.array([[0.9, 0.1], [0.2, 0.8]])
+    Q = np.array([[0.5, 0.5], [0.25, 0.75]])
+    m = simulate(P, Q, "arithmetic", n=2, rng=np.random.default_rng(0))
+    pi = np.array([2 / 3, 1 / 3])
+    first = -(pi @ np.log2(Q[0]))
+    second = -sum(pi[a] * P[a, b] * math.log2(Q[a, b]) for a in range(2) for b in range(2))
+    assert m.expected_bits_per_symbol == pytest.approx((first + second) / 2, rel=1e-12)
+
+
+def test_adaptive_kt_with_contexts_learns_the_chain():
+    P = [[0.95, 0.05], [0.05, 0.95]]
+    m0 = simulate(P, [0.5, 0.5], "arithmetic", model="kt", n=20_000, trials=20,
+                  rng=np.random.default_rng(2))
+    m1 = simulate(P, [0.5, 0.5], "arithmetic", model="kt", order=1, n=20_000, trials=20,
+                  rng=np.random.default_rng(2))
+    assert m1.model_order == 1 and m1.ci_method == "trials"
+    # order 0 cannot see the memory: about H(pi) = 1 bit; order 1 reaches the rate 0.286
+    assert m0.bits_per_symbol > 0.99
+    assert m1.bits_per_symbol < 0.29 + 20 * math.log2(20_000) / 20_000
+
+
+def test_a_model_on_another_alphabet_or_a_bad_combination_is_refused():
+    P = [[0.9, 0.1], [0.2, 0.8]]
+    with pytest.raises(XentsimError, match="p has 2 symbols but q has 3"):
+        simulate(P, [[1 / 3] * 3] * 3, "huffman", n=10, rng=np.random.default_rng(0))
+    with pytest.raises(XentsimError, match="order-1 model .* shannon is built from a pmf"):
+        simulate(P, P, "shannon", n=10, rng=np.random.default_rng(0))
+    with pytest.raises(XentsimError, match="--order sets the context order of the adaptive"):
+        simulate(P, P, "arithmetic", order=2, n=10, rng=np.random.default_rng(0))
+    with pytest.raises(XentsimError, match="order .* is only for arithmetic coding"):
+        simulate(P, P, "huffman", order=2, n=10, rng=np.random.default_rng(0))
+
+
+def test_the_memory_estimate_bounds_the_real_peak_of_a_context_code():
+    from simulator.engine import build_code, estimate_peak_bytes
+    from simulator.sources import MarkovSource
+
+    src = MarkovSource(STICKY95)
+    Q = STICKY95
+    n = 400_001
+    for code in ("huffman", "arithmetic"):
+        simulate(src, Q, code, n=1000, rng=np.random.default_rng(0))  # compile first
+        tracemalloc.start()
+        try:
+            simulate(src, Q, code, n=n, rng=np.random.default_rng(0))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        est = estimate_peak_bytes(build_code(Q, code), src, n, 1, unit_arrays=True)
+        assert 3 * n <= peak <= est, code

@@ -150,3 +150,43 @@ def test_file_refusals_name_the_file_and_the_entry(tmp_path):
     path.write_text("  \n")
     with pytest.raises(XentsimError, match="holds no numbers"):
         parse_pmf(str(path))
+
+
+# --------------------------------------------------------------------------- markov: specs
+
+from simulator.spec import parse_chain, parse_model, parse_source  # noqa: E402
+
+
+def test_a_markov_spec_reads_inline_rows_text_files_and_npy(tmp_path):
+    P, m = parse_chain("markov:0.9,0.1;0.2,0.8", "p")
+    assert m == 1 and P.tolist() == [[0.9, 0.1], [0.2, 0.8]]
+    text = tmp_path / "chain.txt"
+    text.write_text("# order 2 on 2 symbols: rows 00, 01, 10, 11\n0.9 0.1\n\n0.5, 0.5\n1/3 2/3\n0 1\n")
+    P2, m2 = parse_chain(f"markov:{text}", "q")
+    assert m2 == 2 and P2[2].tolist() == pytest.approx([1 / 3, 2 / 3])
+    np.save(tmp_path / "c.npy", np.array([[0.25, 0.75], [0.5, 0.5]]))
+    P3, m3 = parse_chain(f"markov:{tmp_path / 'c.npy'}", "p")
+    assert m3 == 1 and P3[0, 1] == 0.75
+
+
+def test_normalize_rescales_each_row_only_when_asked():
+    with pytest.raises(XentsimError, match="P row 0 sums to 3"):
+        parse_chain("markov:1,2;1,1", "p")
+    P, _ = parse_chain("markov:1,2;1,1", "p", normalize=True)
+    np.testing.assert_allclose(P, [[1 / 3, 2 / 3], [0.5, 0.5]], rtol=1e-15)
+
+
+def test_p_becomes_a_stationary_source_and_q_a_model_matrix():
+    from simulator.sources import MarkovSource
+
+    src = parse_source("markov:0.9,0.1;0.2,0.8")
+    assert isinstance(src, MarkovSource) and src.order == 1
+    assert src.marginal().tolist() == pytest.approx([2 / 3, 1 / 3])
+    Q = parse_model("markov:0.5,0.5;0.25,0.75")
+    assert Q.shape == (2, 2) and not Q.flags.writeable
+    assert parse_model("markov:0.5,0.5").tolist() == [0.5, 0.5]  # one row: order 0, a pmf
+    assert parse_source("0.5,0.5").probs.tolist() == [0.5, 0.5]  # other specs: a Pmf
+    # a model need not be irreducible; a source must be
+    assert parse_model("markov:1,0;0,1").shape == (2, 2)
+    with pytest.raises(XentsimError, match="--p markov:1,0;0,1: P is reducible"):
+        parse_source("markov:1,0;0,1")

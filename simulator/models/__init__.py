@@ -9,6 +9,9 @@ coder never owns a model; it is handed one for every message (``encode(symbols, 
 - :class:`ConditionalModel`: a different distribution at every position (an (n, K)
   array), e.g. a classifier's predicted probabilities for each example;
   ``row="position"``.
+- :class:`ContextModel`: an order-m model Q, one quantised row per context (the
+  previous m symbols); ``row="context"``. :class:`AdaptiveContextModel`: adaptive
+  counts kept per context of order k (see :mod:`simulator.models.context`).
 - :class:`AdaptiveModel`: counts updated after each symbol, Laplace (add 1) or
   Krichevsky-Trofimov (add 1/2); it learns q from the data and knows only K;
   ``row="const"`` with ``increment > 0``.
@@ -22,6 +25,7 @@ from __future__ import annotations
 from .._validate import XentsimError
 from .adaptive import AdaptiveModel
 from .conditional import ConditionalModel, rounding_loss_bound_bits
+from .context import AdaptiveContextModel, ContextModel
 from .static import DEFAULT_PRECISION, MAX_PRECISION, MIN_PRECISION, StaticModel, quantise
 
 
@@ -48,6 +52,6 @@ def build_model(name, q, precision=None):
     return MODELS[name](q, precision)
 
 
-__all__ = ["AdaptiveModel", "ConditionalModel", "DEFAULT_PRECISION", "MAX_PRECISION",
+__all__ = ["AdaptiveContextModel", "AdaptiveModel", "ConditionalModel", "ContextModel", "DEFAULT_PRECISION", "MAX_PRECISION",
            "MIN_PRECISION", "MODELS", "StaticModel", "build_model", "quantise",
            "rounding_loss_bound_bits"]

@@ -13,6 +13,7 @@ class IIDSource:
     """Symbols drawn independently from ``p`` (alias sampler, one double per symbol)."""
 
     independent = True
+    order = 0
 
     def __init__(self, p):
         self.p = check_pmf(p, "p")
@@ -29,6 +30,18 @@ class IIDSource:
 
     def entropy_rate_bits(self) -> float:
         return measures.entropy(self.p)
+
+    def cross_entropy_rate_bits(self, Q) -> float:
+        """H(p, q) for a pmf q; for an order-m model Q, E[-log2 Q(X_t | context)]."""
+        if np.ndim(Q) == 1:
+            return measures.cross_entropy(self.p, Q)
+        return measures.cross_entropy_rate(self.p, Q)
+
+    def kl_rate_bits(self, Q) -> float:
+        """KL(p || q) for a pmf q; for an order-m model Q, the KL rate."""
+        if np.ndim(Q) == 1:
+            return measures.kl_divergence(self.p, Q)
+        return measures.kl_rate(self.p, Q)
 
     def __repr__(self) -> str:
         return f"IIDSource(K={self.n_symbols})"
