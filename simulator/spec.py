@@ -393,18 +393,34 @@ def parse_chain(spec: str, name: str = "p", *, normalize: bool = False) -> tuple
         raise XentsimError(f"{where}: {exc}") from None
 
 
-def parse_source(spec: str, *, normalize: bool = False):
-    """``--p SPEC``: a :class:`~simulator.sources.MarkovSource` for a ``markov:`` spec
-    (its stationary law must be unique and the chain aperiodic), else a Pmf."""
+def _markov_source(spec: str, normalize: bool):
     from .sources import MarkovSource
 
-    if not is_markov(spec):
-        return parse_pmf(spec, "p", normalize=normalize)
     P, _ = parse_chain(spec, "p", normalize=normalize)
+    return MarkovSource(P, name="P")
+
+
+#: Source specs for ``--p`` beyond the i.i.d. pmfs: prefix -> ``build(spec, normalize)``
+#: returning a :class:`~simulator.interfaces.Source`. A new kind of source is one class
+#: in ``simulator/sources/`` plus one line here.
+SOURCES = {
+    MARKOV: _markov_source,
+}
+
+
+def parse_source(spec: str, *, normalize: bool = False):
+    """``--p SPEC``: the source of a registered prefix (:data:`SOURCES`, e.g. a
+    :class:`~simulator.sources.MarkovSource` for ``markov:``; a chain's stationary law
+    must be unique and the chain aperiodic), else the pmf of an i.i.d. source."""
+    head, colon, _ = spec.strip().partition(":")
+    if not (colon and head in SOURCES):
+        return parse_pmf(spec, "p", normalize=normalize)
     try:
-        return MarkovSource(P, name="P")
+        return SOURCES[head](spec, normalize)
     except XentsimError as exc:
-        raise XentsimError(f"--p {spec.strip()}: {exc}") from None
+        text = str(exc)
+        prefix = f"--p {spec.strip()}: "
+        raise XentsimError(text if text.startswith(prefix) else prefix + text) from None
 
 
 def parse_model(spec: str, *, normalize: bool = False):
