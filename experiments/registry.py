@@ -10,7 +10,7 @@ from __future__ import annotations
 from simulator.errors import XentsimError
 
 from . import (asymmetry, block_huffman, classification, continuous, convergence, direction,
-               gibbs_minimum, kl_excess, learning, precision, support_mismatch)
+               gibbs_minimum, kl_excess, learning, precision, real_text, support_mismatch)
 from .common import Experiment
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -25,6 +25,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     learning.EXPERIMENT,
     precision.EXPERIMENT,
     direction.EXPERIMENT,
+    real_text.EXPERIMENT,
 )
 NAMES: tuple[str, ...] = tuple(e.name for e in EXPERIMENTS)
 if len(set(NAMES)) != len(NAMES):
