@@ -241,6 +241,28 @@ def _slack(n, total):
     return lo, hi + n * 1e-9  # rounding in the float sum of -log2 q^
 
 
+def _explain_refusal(x, model, exc):
+    """Re-raise the coder's refusal of a trained model in the data's terms."""
+    inf = np.flatnonzero(np.isinf(model.exact_bits(x)))
+    if not inf.size:  # pragma: no cover - the coder and the model agree on q = 0
+        raise exc
+    i = int(inf[0])
+    s = int(x[i])
+    shown = f"{s}" + (f" (0x{s:02x}{' ' + repr(chr(s)) if 32 <= s < 127 else ''})" if model.n_symbols == 256 else "")
+    unseen = model.rows_of(x[: i + 1])[i] < 0
+    if unseen:
+        why = f"its context (the {model.order} symbols before it) never occurs in the training data"
+    elif model.order == 0:
+        why = "it never occurs in the training data (N(x) = 0)"
+    else:
+        why = "it never follows its context in the training data (N(c, x) = 0)"
+    raise UnencodableSymbolError(
+        f"position {i} holds the symbol {shown}: {why}, and alpha = {model.alpha:g}, so "
+        f"q(x | c) = 0 and its code length is infinite (H(p,q) = inf): the coder refuses it; "
+        f"smooth the model with alpha > 0"
+    ) from None
+
+
 def code_symbols(symbols, model, raw: bytes | None = None, *, compressors: bool = True):
     """Encode ``symbols`` with ``model``, decode, compare; (FileReport, bits).
 
@@ -253,7 +275,12 @@ def code_symbols(symbols, model, raw: bytes | None = None, *, compressors: bool 
     x = np.ascontiguousarray(symbols)
     n = int(x.size)
     t0 = time.perf_counter()
-    bits = encode(x, model)
+    try:
+        bits = encode(x, model)
+    except UnencodableSymbolError as exc:
+        if isinstance(model, TrainedModel):
+            _explain_refusal(x, model, exc)
+        raise
     t1 = time.perf_counter()
     back = decode(bits, model, n)
     t2 = time.perf_counter()
