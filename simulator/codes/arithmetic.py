@@ -268,12 +268,14 @@ def _make_mapped_plan(model, tables) -> _MappedPlan:
     if not isinstance(cum, np.ndarray) or cum.ndim != 2 or cum.shape[1] != K + 1 or cum.shape[0] < 1:
         _tables_error(model, f"cum must be an (R, K + 1) = (R, {K + 1}) array with R >= 1, got "
                       f"{getattr(cum, 'shape', type(cum).__name__)}")
-    if cum.dtype != np.uint64:
+    if cum.dtype not in (np.uint64, np.uint32):  # uint32 rows are read as they are (fixed, b < 32)
         if not np.issubdtype(cum.dtype, np.integer) or (cum.size and cum.min() < 0):
             _tables_error(model, f"cum must hold non-negative integers, got dtype {cum.dtype}")
         cum = cum.astype(np.uint64)
+    if cum.dtype == np.uint32 and (tables.increment or tables.precision == 32):
+        cum = cum.astype(np.uint64)
     cum = np.ascontiguousarray(cum)
-    if (cum[:, 0] != 0).any() or (np.diff(cum, axis=1).astype(np.int64) < 0).any():
+    if (cum[:, 0] != 0).any() or (np.diff(cum.astype(np.int64), axis=1) < 0).any():
         _tables_error(model, "every row of cum must start at 0 and not decrease")
     order = tables.order
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0 \
