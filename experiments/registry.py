@@ -23,9 +23,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     classification.EXPERIMENT,
     continuous.EXPERIMENT,
     learning.EXPERIMENT,
+    real_text.EXPERIMENT,
     precision.EXPERIMENT,
     direction.EXPERIMENT,
-    real_text.EXPERIMENT,
 )
 NAMES: tuple[str, ...] = tuple(e.name for e in EXPERIMENTS)
 if len(set(NAMES)) != len(NAMES):

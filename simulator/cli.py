@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 
 import numpy as np
@@ -317,6 +316,8 @@ def _code_predictions(args) -> int:
 
 
 def _cmd_code(args) -> int:
+    import os
+
     from . import realdata
 
     if args.probs is not None or args.targets is not None:
@@ -384,13 +385,15 @@ def _cmd_code(args) -> int:
 
 
 def _cmd_decode(args) -> int:
+    import time
+
     from . import realdata
 
     data = realdata.read_bytes(args.xent, "F.xent")
     train_raw = None if args.train is None else realdata.read_bytes(args.train, "--train")
-    t0 = __import__("time").perf_counter()
+    t0 = time.perf_counter()
     header, raw = realdata.decompress(data, train_raw, args.xent, args.train)
-    seconds = __import__("time").perf_counter() - t0
+    seconds = time.perf_counter() - t0
     content = raw if header["symbols"] == "bytes" else realdata.npy_bytes(raw, header["dtype"])
     realdata.write_atomic(args.output, content)
     out = {"file": args.xent, "output": args.output, "model": header["model"],

@@ -180,6 +180,8 @@ def message_bounds(symbols, n_symbols: int, order: int) -> tuple[int, int]:
     if x.size == 0:
         return 0, 0
     contexts = K_.count_contexts(x, n_symbols, order)
+    if n_symbols ** (order + 1) > 1 << 62:  # order-(k+1) numbers would not fit: bound by n
+        return int(contexts), int(x.size)
     pairs = K_.count_contexts(np.concatenate([x, x[:1]]), n_symbols, order + 1)
     return int(contexts), int(pairs)
 
