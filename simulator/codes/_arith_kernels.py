@@ -643,7 +643,7 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                 return ERR_POOL
             table[j, 0] = key
             used += 1
-            if 2 * used > table.shape[0]:
+            if 4 * used > 3 * table.shape[0]:
                 table, shift = _grow_rows(table)
                 j = _slot(table, key, shift)
         st = np.int64(table[j, 1])
