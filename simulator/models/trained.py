@@ -293,13 +293,17 @@ class ContextAdaptiveModel:
         self._tables = {}
 
     def state_bytes(self, contexts: int, pairs: int) -> int:
-        """An upper bound on the coder's memory for this many contexts and pairs: dense
-        rows (two uint32 arrays of K entries) when K^order rows take at most 1 MiB,
-        else 48 bytes per context (row and hash slots) and 32 per pair (segments)."""
+        """An upper bound on the coder's memory for this many contexts and pairs.
+
+        Dense rows (K^order * 8 K <= 1 MiB): two uint32 arrays of about K entries, a
+        total and two 16-byte hash slots per row. Sparse rows: a 32-byte hash slot per
+        context in a table at least 3/8 full (x 8/3), kept while the next one is built
+        (x 3/2): 128 bytes per context; segment slots of 8 bytes, fewer than 4 per pair,
+        in a pool at most twice what is used and copied when it grows: 96 per pair."""
         K = self.n_symbols
         if K ** self.order * 8 * K <= 1 << 20:
             return min(contexts, K ** self.order) * ((2 * K + 1) * 4 + 40)
-        return 48 * contexts + 32 * pairs
+        return 128 * contexts + 96 * pairs
 
     def tables(self, n: int) -> ContextTables:
         """One starting row (all frequencies 1), adaptive; bounds from the model, or n."""
