@@ -338,10 +338,10 @@ def _cmd_code(args) -> int:
     if args.alphabet is not None and args.symbols != "npy":
         raise XentsimError("--alphabet applies to --symbols npy only (bytes have K = 256)")
     alpha = realdata.parse_alpha(args.alpha)
-    x, raw = realdata.read_symbols(args.file, args.symbols, "FILE")
+    x, raw, _ = realdata.read_symbols(args.file, args.symbols, "FILE")
     train = train_raw = None
-    if args.train is not None:
-        train, train_raw = realdata.read_symbols(args.train, args.symbols, "--train")
+    if args.train is not None:  # the header names TRAIN by the sha256 of its file bytes
+        train, _, train_raw = realdata.read_symbols(args.train, args.symbols, "--train")
     if args.symbols == "bytes":
         K = 256
     else:

@@ -29,7 +29,7 @@ Header keys: ``symbols`` ("bytes" or "npy"), ``dtype`` (the .npy array's dtype, 
 only), ``alphabet`` (K), ``n`` (symbols), ``crc32`` (CRC-32 of the original: the file's
 bytes, or the array's raw bytes in its dtype), ``model`` ("static", "kt", "laplace"),
 ``order`` (k), ``nbits``; static only: ``alpha``, ``precision``, ``train_sha256`` and
-``train_bytes`` (the training file's sha256 and size), ``train_name`` (its base name, for
+``train_bytes`` (the sha256 and size of the training file as stored), ``train_name`` (its base name, for
 messages); adaptive only: ``contexts`` (the distinct contexts of the message) and
 ``pairs`` (an upper bound on its distinct (context, symbol) pairs): the decoder allocates
 no more than these. The file is exactly 13 + L + S bytes long.
@@ -85,16 +85,7 @@ def read_bytes(path, what: str = "FILE") -> bytes:
 
 def load_npy(path, what: str) -> np.ndarray:
     """A .npy array (no pickles), or a one-line XentsimError naming it."""
-    data = read_bytes(path, what)
-    import io
-
-    try:
-        arr = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise XentsimError(f"{what} {str(path)!r} is not a readable .npy file: {' '.join(str(exc).split())}") from None
-    if not isinstance(arr, np.ndarray):
-        raise XentsimError(f"{what} {str(path)!r} holds no single array")
-    return arr
+    return npy_array(read_bytes(path, what), path, what)
 
 
 def check_symbol_array(arr: np.ndarray, what: str, alphabet: int | None = None) -> np.ndarray:
@@ -118,16 +109,29 @@ def check_symbol_array(arr: np.ndarray, what: str, alphabet: int | None = None) 
 
 
 def read_symbols(path, kind: str = "bytes", what: str = "FILE"):
-    """(symbols, raw): a file as symbols. ``kind="bytes"``: its bytes as uint8 (raw is
-    the bytes); ``"npy"``: a 1-D integer .npy array (raw is the array's bytes)."""
+    """(symbols, raw, file bytes): a file as symbols, read once. ``kind="bytes"``: its
+    bytes as uint8 (raw is the bytes); ``"npy"``: a 1-D integer .npy array (raw is the
+    array's bytes, what the CRC-32 and the compressors see)."""
+    if kind not in ("bytes", "npy"):
+        raise XentsimError(f"symbols is {kind!r}; choose 'bytes' or 'npy'")
+    data = read_bytes(path, what)
     if kind == "bytes":
-        data = read_bytes(path, what)
-        return np.frombuffer(data, dtype=np.uint8), data
-    if kind == "npy":
-        arr = check_symbol_array(load_npy(path, what), what)
-        arr = np.ascontiguousarray(arr)
-        return arr, arr.tobytes()
-    raise XentsimError(f"symbols is {kind!r}; choose 'bytes' or 'npy'")
+        return np.frombuffer(data, dtype=np.uint8), data, data
+    arr = np.ascontiguousarray(check_symbol_array(npy_array(data, path, what), what))
+    return arr, arr.tobytes(), data
+
+
+def npy_array(data: bytes, path, what: str) -> np.ndarray:
+    """The array of .npy bytes (no pickles), or a one-line XentsimError naming the file."""
+    import io
+
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise XentsimError(f"{what} {str(path)!r} is not a readable .npy file: {' '.join(str(exc).split())}") from None
+    if not isinstance(arr, np.ndarray):
+        raise XentsimError(f"{what} {str(path)!r} holds no single array")
+    return arr
 
 
 def sha256_hex(data: bytes) -> str:
@@ -589,9 +593,7 @@ def model_from_header(header: dict, train_raw: bytes | None, path: str = "the in
         if header["symbols"] == "bytes":
             train = np.frombuffer(train_raw, dtype=np.uint8)
         else:
-            import io
-
-            train = check_symbol_array(np.load(io.BytesIO(train_raw), allow_pickle=False), "--train", K)
+            train = check_symbol_array(npy_array(train_raw, train_path, "--train"), "--train", K)
         alpha, b = header.get("alpha"), header.get("precision")
         if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not isinstance(b, int):
             _corrupt(path, "the header's alpha or precision is invalid")

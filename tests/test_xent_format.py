@@ -104,6 +104,22 @@ def test_npy_symbols_are_restored_as_the_same_array(tmp_path, capsys):
     assert y.dtype == x.dtype and np.array_equal(x, y)
 
 
+def test_npy_symbols_with_a_trained_model_name_the_training_file_by_its_file_sha256(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    np.save(tmp_path / "train.npy", rng.integers(0, 50, 5000))
+    x = rng.integers(0, 60, 3000).astype(np.uint16)
+    np.save(tmp_path / "x.npy", x)
+    xent = code_to(tmp_path, capsys, tmp_path / "x.npy", "--symbols", "npy", "--train",
+                   str(tmp_path / "train.npy"), "--order", "2")
+    header, _ = realdata.unpack(xent.read_bytes())
+    assert header["train_sha256"] == realdata.sha256_hex((tmp_path / "train.npy").read_bytes())
+    assert header["alphabet"] == 60
+    (code, _, err), out = decode_to(tmp_path, capsys, xent, "--train", str(tmp_path / "train.npy"))
+    assert code == 0, err
+    y = np.load(out)
+    assert y.dtype == x.dtype and np.array_equal(x, y)
+
+
 def _refused(tmp_path, capsys, xent, *extra, needle=""):
     out = tmp_path / "restored"
     (code, stdout, err), _ = decode_to(tmp_path, capsys, xent, *extra)
