@@ -488,7 +488,7 @@ def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default
     """Decode n symbols with mapped context rows into ``out``. Returns bpos >= 8,
     ERR_CORRUPT (a target outside the total, or a context that cannot get a row) or
     ERR_END. Fixed rows: ``coarse[row, j] = cum[row, 16 j]`` narrows the search to a
-    block of 16 symbols first (two cache lines per symbol instead of eight)."""
+    block of 16 symbols first (a search touching few cache lines of the row)."""
     code, rng, bpos = _start(buf)
     Ku = np.uint64(K)
     kk1 = np.uint64(1)

@@ -7,8 +7,8 @@ significant, with positions before the start read as symbol 0:
     c_t = x_{t-k} K^(k-1) + ... + x_{t-1},   x_j = 0 for j < 0,
 
 so c_{t+1} = (c_t K + x_t) mod K^k. For bytes at k = 3 there are 2^24 possible contexts
-but a text uses a few thousand, so these models keep a row only for contexts that
-occur (:class:`ContextTables`): the coder maps a context number to its row through a
+but the corpus texts use 6,420 to 10,691 of them, so these models keep a row only for
+contexts that occur (:class:`ContextTables`): the coder maps a context number to its row through a
 hash table instead of reading K^k dense rows.
 
 - :class:`TrainedModel`: counts N(c, x) from a training sequence, smoothed by add-alpha,
