@@ -14,8 +14,8 @@ beside zlib, bz2 and xz (level 9) on the same bytes. What it shows:
   byte counts of the two texts alone.
 - Learning cost: the adaptive model's cost rises at high orders (each of the thousands
   of contexts must learn its own 256 counts); train/test mismatch: the trained model's
-  cost on its own training text falls far below its cost on the other texts as k grows
-  (2.8 against 3.8 to 4.6 bits per byte at k = 3), and the gap widens with k.
+  cost on its own training text falls far below its cost on the other texts as k grows,
+  and the gap widens with k.
 - Support mismatch: every test text holds bytes lcet10.txt never contains, so the
   unsmoothed model (alpha = 0) cannot code any of them: the coder refuses at the first
   such byte (H(p_B, q_A) is infinite).

@@ -31,6 +31,11 @@ def within_slack(bits, ideal, n, total):
 # ---------------------------------------------------------------- the context convention
 
 
+def test_the_corpus_texts_use_6420_to_10691_order_3_contexts_as_trained_py_says():
+    counts = [realdata.message_bounds(TEXTS[name], 256, 3)[0] for name in corpus.TEXTS]
+    assert min(counts) == 6420 and max(counts) == 10691
+
+
 def test_context_numbers_are_the_previous_k_symbols_oldest_most_significant_zero_padded():
     rng = np.random.default_rng(1)
     for K, k in ((2, 3), (5, 2), (256, 3), (7, 0)):
