@@ -193,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     dec.add_argument("xent", metavar="F.xent", help="the compressed file")
     dec.add_argument("--train", metavar="TRAIN", help="the training file of a static model")
     dec.add_argument("-o", "--output", required=True, metavar="OUT", help="where to write the original")
-    dec.add_argument("--json", action="store_true", help="print one JSON object")
+    dec.add_argument("--json", action="store_true",
+                     help="print one JSON object (keys: file, output, model, order, symbols, "
+                          "n_symbols, output_bytes, crc32_ok, total_seconds: reading, rebuilding "
+                          "the model, decoding and checking)")
     dec.set_defaults(func=_cmd_decode)
     return parser
 
@@ -398,7 +401,7 @@ def _cmd_decode(args) -> int:
     realdata.write_atomic(args.output, content)
     out = {"file": args.xent, "output": args.output, "model": header["model"],
            "order": header["order"], "symbols": header["symbols"], "n_symbols": header["n"],
-           "output_bytes": len(content), "crc32_ok": True, "decode_seconds": seconds}
+           "output_bytes": len(content), "crc32_ok": True, "total_seconds": seconds}
     if args.json:
         print(json.dumps(out, allow_nan=False))
     else:
