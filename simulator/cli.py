@@ -283,11 +283,12 @@ def _print_rows(rows) -> None:
         print(f"{key:<{width}}  {value}")
 
 
-def _cell(value) -> str:
-    """A value of the code/decode text report: the JSON value, 6 decimals for floats,
-    ``undefined`` for a value that does not exist (per-symbol values of an empty file)."""
+def _cell(value, key: str = "") -> str:
+    """A value of the code/decode text report: the JSON value, 6 decimals for floats;
+    a None is ``undefined`` for a number that does not exist (a per-symbol value of an
+    empty file) and ``-`` for a field that does not apply (no --out, no TRAIN)."""
     if value is None:
-        return "undefined"
+        return "undefined" if key.endswith(("_per_symbol", "_bits")) else "-"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -314,7 +315,7 @@ def _code_predictions(args) -> int:
     if args.json:
         print(json.dumps(out, allow_nan=False))
     else:
-        _print_rows([(k, _cell(v)) for k, v in out.items()])
+        _print_rows([(k, _cell(v, k)) for k, v in out.items()])
     return 0
 
 
@@ -383,7 +384,7 @@ def _cmd_code(args) -> int:
     if args.json:
         print(json.dumps(out, allow_nan=False))
     else:
-        _print_rows([(k, _cell(v)) for k, v in out.items()])
+        _print_rows([(k, _cell(v, k)) for k, v in out.items()])
     return 0
 
 
@@ -405,7 +406,7 @@ def _cmd_decode(args) -> int:
     if args.json:
         print(json.dumps(out, allow_nan=False))
     else:
-        _print_rows([(k, _cell(v)) for k, v in out.items()])
+        _print_rows([(k, _cell(v, k)) for k, v in out.items()])
     return 0
 
 
