@@ -10,7 +10,8 @@ from __future__ import annotations
 from simulator.errors import XentsimError
 
 from . import (asymmetry, block_huffman, classification, continuous, convergence, direction,
-               gibbs_minimum, kl_excess, learning, memory, precision, support_mismatch)
+               gibbs_minimum, kl_excess, learning, memory, precision, real_text,
+               support_mismatch)
 from .common import Experiment
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -24,6 +25,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     continuous.EXPERIMENT,
     learning.EXPERIMENT,
     memory.EXPERIMENT,
+    real_text.EXPERIMENT,
     precision.EXPERIMENT,
     direction.EXPERIMENT,
 )

@@ -285,7 +285,7 @@ def test_missing_command_prints_the_usage_line_then_one_error_line(capsys):
     lines = err.splitlines()
     assert code == 2 and out == "" and "Traceback" not in err
     assert len(lines) == 2
-    assert lines[0].startswith("usage: xentsim") and "{simulate,reproduce}" in lines[0]
+    assert lines[0].startswith("usage: xentsim") and "{simulate,reproduce,code,decode}" in lines[0]
     assert lines[1].startswith("xentsim: error: no command given")
 
 

@@ -39,6 +39,7 @@ LAYER_OF = {
     "simulator.codes.*": "codes",
     "simulator.bounds": "bounds",
     "simulator.engine": "engine",
+    "simulator.realdata": "engine",
     # the package's __init__ re-exports the public API (engine and below)
     "simulator": "api",
     "simulator.spec": "spec",

@@ -335,3 +335,422 @@ def scan(symbols, cum, precision, position, contexts, neglog, adaptive):
         if contexts is not None:
             row = (row * K + s) % contexts
     return ideal, -1
+
+
+# ------------------------------------------------------------------ mapped contexts
+#
+# Tables with row "mapped" (``simulator.models.trained.ContextTables``): the context of
+# position t is c_t = (c_{t-1} K + x_{t-1}) mod K^order (positions before the start read
+# as 0), computed as (c - x_{t-1-order} K^(order-1)) K + x_{t-1} without a division, and
+# mapped to a row through an open-addressing hash table ``table`` of (key, row) pairs,
+# key = c + 1 (0 marks an empty slot), size a power of two 2^(64 - shift), at most half
+# full. Fixed rows (``tree`` None): a context missing from the table is coded with
+# ``default_row`` (-1: it cannot be coded). Adaptive rows: a missing context gets the
+# next of ``pool`` rows, inserted into the table; every row starts from ``cum[0]`` and
+# holds only its increments, in a Fenwick tree ``tree`` (pool, K + 1) with the plain
+# increments ``ext`` (pool, K) and their sum ``tot`` (pool,), all zero at the start.
+# The decoder finds the symbol by comparing r * cum with ``code`` (the largest s with
+# r cum(s) <= code is the largest s with cum(s) <= code // r), saving a division.
+
+ERR_POOL = -(1 << 61)  # encoder: more distinct contexts than the pool's rows
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, inline="always")
+def _slot(table, key, shift):
+    """The slot holding ``key``, or the empty slot where it would go (linear probing)."""
+    mask = table.shape[0] - 1
+    j = np.int64((key * _GOLDEN) >> np.uint64(shift))
+    while True:
+        k = table[j, 0]
+        if k == key or k == 0:
+            return j
+        j = (j + 1) & mask
+
+
+@njit(cache=True)
+def map_insert(table, shift, contexts):
+    """Put contexts[j] -> row j into an empty table."""
+    for j in range(contexts.size):
+        key = contexts[j] + np.uint64(1)
+        i = _slot(table, key, shift)
+        table[i, 0] = key
+        table[i, 1] = np.uint64(j)
+
+
+@njit(cache=True)
+def count_contexts(symbols, K, order):
+    """The number of distinct contexts of a message (module convention), with a hash
+    table that doubles whenever it is half full."""
+    n = symbols.size
+    if n == 0:
+        return 0
+    if order == 0:
+        return 1
+    Ku = np.uint64(K)
+    kk1 = np.uint64(1)
+    for _ in range(order - 1):
+        kk1 *= Ku
+    bits = 10
+    table = np.zeros((1 << bits, 2), dtype=np.uint64)
+    count = 0
+    ctx = np.uint64(0)
+    for i in range(n):
+        key = ctx + np.uint64(1)
+        j = _slot(table, key, 64 - bits)
+        if table[j, 0] == 0:
+            table[j, 0] = key
+            count += 1
+            if 2 * count > table.shape[0]:  # grow: re-insert every key
+                old = table
+                bits += 1
+                table = np.zeros((1 << bits, 2), dtype=np.uint64)
+                for m in range(old.shape[0]):
+                    if old[m, 0] != 0:
+                        table[_slot(table, old[m, 0], 64 - bits), 0] = old[m, 0]
+        drop = np.uint64(symbols[i - order]) if i >= order else np.uint64(0)
+        ctx = (ctx - drop * kk1) * Ku + np.uint64(symbols[i])
+    return count
+
+
+@njit(cache=True, inline="always")
+def _mapped_row(table, shift, ctx, default_row, adaptive, used, pool):
+    """(row, used): the row of context ``ctx``; -1 when it has none and none can be
+    given (fixed tables without a default row, or the adaptive pool is exhausted)."""
+    key = ctx + np.uint64(1)
+    j = _slot(table, key, shift)
+    if table[j, 0] == key:
+        return np.int64(table[j, 1]), used
+    if not adaptive:
+        return np.int64(default_row), used
+    if used >= pool:
+        return np.int64(-1), used
+    table[j, 0] = key
+    table[j, 1] = np.uint64(used)
+    return np.int64(used), used + 1
+
+
+@njit(cache=True)
+def encode_mapped(symbols, K, order, cum, precision, table, shift, default_row,
+                  tree, ext, tot, inc, pool, out):
+    """Encode with mapped context rows; returns the length in bits, -(i + 1) when
+    symbol i cannot be coded (outside 0..K-1, frequency 0, or a context without a row),
+    ERR_POOL or ERR_OVERFLOW."""
+    Ku = np.uint64(K)
+    kk1 = np.uint64(1)
+    for _ in range(order - 1):
+        kk1 *= Ku
+    low = np.uint64(0)
+    rng = np.uint64(0xFFFFFFFFFFFFFFFF)
+    pos = 0
+    b = np.uint64(precision)
+    limit = out.size - 12
+    adaptive = tree is not None
+    total0 = cum[0, K]
+    used = 0
+    ctx = np.uint64(0)
+    for i in range(symbols.size):
+        s = np.int64(symbols[i])
+        if s < 0 or s >= K:
+            return -(i + 1)
+        row, used2 = _mapped_row(table, shift, ctx, default_row, adaptive, used, pool)
+        if row < 0:
+            if adaptive and used >= pool:
+                return ERR_POOL
+            return -(i + 1)
+        used = used2
+        if tree is None:
+            c = cum[row, s]
+            f = cum[row, s + 1] - c
+            r = rng >> b
+        else:
+            c = cum[0, s] + _fenwick_prefix(tree, row, s)
+            f = cum[0, s + 1] - cum[0, s] + np.uint64(ext[row, s])
+            r = rng // (total0 + tot[row])
+        if f == 0:
+            return -(i + 1)
+        if pos > limit:
+            return ERR_OVERFLOW
+        low, rng, pos = _push(low, rng, pos, out, c, f, r)
+        if tree is not None:
+            ext[row, s] += inc
+            _fenwick_add(tree, row, s, inc)
+            tot[row] += inc
+        if order > 0:
+            drop = np.uint64(symbols[i - order]) if i >= order else np.uint64(0)
+            ctx = (ctx - drop * kk1) * Ku + np.uint64(s)
+    return _finish(low, rng, pos, out)
+
+
+@njit(cache=True)
+def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default_row,
+                  tree, ext, tot, inc, pool, coarse, out):
+    """Decode n symbols with mapped context rows into ``out``. Returns bpos >= 8,
+    ERR_CORRUPT (a target outside the total, or a context that cannot get a row) or
+    ERR_END. Fixed rows: ``coarse[row, j] = cum[row, 16 j]`` narrows the search to a
+    block of 16 symbols first (a search touching few cache lines of the row)."""
+    code, rng, bpos = _start(buf)
+    Ku = np.uint64(K)
+    kk1 = np.uint64(1)
+    for _ in range(order - 1):
+        kk1 *= Ku
+    b = np.uint64(precision)
+    adaptive = tree is not None
+    total0 = cum[0, K]
+    top_bit = 1
+    while top_bit * 2 <= K:
+        top_bit *= 2
+    used = 0
+    ctx = np.uint64(0)
+    for i in range(n):
+        row, used = _mapped_row(table, shift, ctx, default_row, adaptive, used, pool)
+        if row < 0:
+            return ERR_CORRUPT
+        if tree is None:
+            r = rng >> b
+            if code >= r << b:
+                return ERR_CORRUPT
+            lo = 0
+            hi = coarse.shape[1] - 1
+            while lo < hi:  # the block: largest j with r coarse[j] <= code
+                mid = (lo + hi + 1) >> 1
+                if r * coarse[row, mid] <= code:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            lo = 16 * lo
+            hi = min(lo + 15, K - 1)
+            while lo < hi:  # largest s with r cum[s] <= code
+                mid = (lo + hi + 1) >> 1
+                if r * cum[row, mid] <= code:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            s = lo
+            c = cum[row, s]
+            f = cum[row, s + 1] - c
+        else:
+            r = rng // (total0 + tot[row])
+            if code >= r * (total0 + tot[row]):
+                return ERR_CORRUPT
+            # Fenwick descent over cum0(s) + E(s), E the increments below s
+            s = 0
+            e = np.uint64(0)
+            step = top_bit
+            while step > 0:
+                nxt = s + step
+                if nxt <= K:
+                    t = e + np.uint64(tree[row, nxt])
+                    if r * (cum[0, nxt] + t) <= code:
+                        s = nxt
+                        e = t
+                step >>= 1
+            c = cum[0, s] + e
+            f = cum[0, s + 1] - cum[0, s] + np.uint64(ext[row, s])
+        out[i] = s
+        code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
+        if bpos > buf.size:
+            return ERR_END
+        if tree is not None:
+            ext[row, s] += inc
+            _fenwick_add(tree, row, s, inc)
+            tot[row] += inc
+        if order > 0:
+            drop = np.uint64(out[i - order]) if i >= order else np.uint64(0)
+            ctx = (ctx - drop * kk1) * Ku + np.uint64(s)
+    return _check_end(buf, nbits, code, rng, bpos)
+
+
+# ------------------------------------------------------------------ sparse adaptive rows
+#
+# Adaptive mapped tables for large context spaces keep, per context, only the symbols
+# seen after it: a segment of entries (symbol << 32 | increments), sorted by symbol, in
+# a shared pool. cum(s) = cum0[s] + E(s), E(s) the increments of the context's symbols
+# below s; freq(s) = cum0[s + 1] - cum0[s] + its increments. A context's row lives in
+# its hash slot: (key, segment start, size << 32 | slots, increments total), one cache
+# line with the key. A segment starts with 4 slots and moves to one twice as large when
+# full, so a context with m symbols has used fewer than 4 m slots in all, and the pool
+# needs fewer than 4 P slots for P distinct (context, symbol) pairs. The table and the
+# pool grow as needed, up to ``max_rows`` contexts and ``max_pairs`` pairs (beyond them:
+# ERR_POOL when encoding, ERR_CORRUPT when decoding). ``stats`` receives (contexts,
+# pairs).
+
+_SEG0 = 4
+_LO32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True)
+def _grow_rows(table):
+    """A row table twice as large holding every row of ``table``."""
+    bits = 1
+    while (1 << bits) < 2 * table.shape[0]:
+        bits += 1
+    new = np.zeros((1 << bits, 4), dtype=np.uint64)
+    for m in range(table.shape[0]):
+        if table[m, 0] != 0:
+            j = _slot(new, table[m, 0], 64 - bits)
+            for c in range(4):
+                new[j, c] = table[m, c]
+    return new, 64 - bits
+
+
+@njit(cache=True)
+def _grow1(a, size):
+    b = np.zeros(size, dtype=a.dtype)
+    b[: a.size] = a
+    return b
+
+
+@njit(cache=True)
+def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs, out, stats):
+    """One loop for both directions: ``buf`` None encodes ``symbols`` into the bytes
+    ``out``; ``symbols`` None decodes ``buf`` (``nbits`` bits) into the symbols ``out``
+    (numba compiles each direction separately: the ``is None`` tests are resolved at
+    compile time). Returns as encode_mapped / decode_mapped."""
+    Ku = np.uint64(K)
+    kk1 = np.uint64(1)
+    for _ in range(order - 1):
+        kk1 *= Ku
+    total0 = cum[0, K]
+    tbits = 10
+    table = np.zeros((1 << tbits, 4), dtype=np.uint64)
+    shift = 64 - tbits
+    seg_limit = 4 * max_pairs
+    pcap = min(max(seg_limit, 1), 4096)
+    seg = np.zeros(pcap, dtype=np.uint64)
+    used = 0
+    top = 0
+    pairs = 0
+    code = np.uint64(0)
+    low = np.uint64(0)
+    rng = np.uint64(0xFFFFFFFFFFFFFFFF)
+    bpos = 0
+    pos = 0
+    limit = 0
+    if buf is not None:
+        code, rng, bpos = _start(buf)
+    if symbols is not None:
+        limit = out.size - 12
+    ctx = np.uint64(0)
+    for i in range(n):
+        # ---- the context's row (its hash slot)
+        key = ctx + np.uint64(1)
+        j = _slot(table, key, shift)
+        if table[j, 0] != key:
+            if used >= max_rows:
+                if buf is not None:
+                    return ERR_CORRUPT
+                return ERR_POOL
+            table[j, 0] = key
+            used += 1
+            if 4 * used > 3 * table.shape[0]:
+                table, shift = _grow_rows(table)
+                j = _slot(table, key, shift)
+        st = np.int64(table[j, 1])
+        sz = np.int64(table[j, 2] >> np.uint64(32))
+        total = total0 + table[j, 3]
+        r = rng // total
+        E = np.uint64(0)
+        k = 0
+        found = False
+        s = 0
+        if buf is not None:
+            if code >= r * total:
+                return ERR_CORRUPT
+            # the first seen symbol whose interval ends above the target ...
+            lo_s = 0
+            while k < sz:
+                e = seg[st + k]
+                sj = np.int64(e >> np.uint64(32))
+                E1 = E + (e & _LO32)
+                if r * (cum[0, sj + 1] + E1) > code:
+                    break
+                E = E1
+                lo_s = sj + 1
+                k += 1
+            if k < sz:  # ... is the symbol when its interval also starts at or below it
+                sj = np.int64(seg[st + k] >> np.uint64(32))
+                if r * (cum[0, sj] + E) <= code:
+                    s = sj
+                    found = True
+            if not found:  # a symbol not seen in this context: in [lo_s, next seen - 1]
+                hi_s = np.int64(seg[st + k] >> np.uint64(32)) - 1 if k < sz else K - 1
+                while lo_s < hi_s:
+                    mid = (lo_s + hi_s + 1) >> 1
+                    if r * (cum[0, mid] + E) <= code:
+                        lo_s = mid
+                    else:
+                        hi_s = mid - 1
+                s = lo_s
+        if symbols is not None:
+            s = np.int64(symbols[i])
+            if s < 0 or s >= K:
+                return -(i + 1)
+            su = np.uint64(s) << np.uint64(32)
+            while k < sz:
+                e = seg[st + k]
+                if e >= su:
+                    found = (e >> np.uint64(32)) == np.uint64(s)
+                    break
+                E += e & _LO32
+                k += 1
+        c = cum[0, s] + E
+        f = cum[0, s + 1] - cum[0, s]
+        if found:
+            f += seg[st + k] & _LO32
+        if buf is not None:
+            out[i] = s
+            code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
+            if bpos > buf.size:
+                return ERR_END
+        if symbols is not None:
+            if f == 0:
+                return -(i + 1)
+            if pos > limit:
+                return ERR_OVERFLOW
+            low, rng, pos = _push(low, rng, pos, out, c, f, r)
+        # ---- update: add inc to s in this row (insert s at k when new)
+        table[j, 3] += inc
+        if found:
+            seg[st + k] += inc
+        else:
+            if pairs >= max_pairs:
+                if buf is not None:
+                    return ERR_CORRUPT
+                return ERR_POOL
+            pairs += 1
+            slots = np.int64(table[j, 2] & _LO32)
+            if sz == slots:  # move the row to a segment twice as large
+                ncap = _SEG0 if sz == 0 else 2 * sz
+                if top + ncap > seg_limit:
+                    if buf is not None:
+                        return ERR_CORRUPT
+                    return ERR_POOL
+                if top + ncap > pcap:
+                    while top + ncap > pcap:
+                        pcap = min(2 * pcap, seg_limit)
+                    seg = _grow1(seg, pcap)
+                for m in range(sz):
+                    seg[top + m] = seg[st + m]
+                st = top
+                table[j, 1] = np.uint64(top)
+                slots = ncap
+                top += ncap
+            for m in range(sz, k, -1):
+                seg[st + m] = seg[st + m - 1]
+            seg[st + k] = (np.uint64(s) << np.uint64(32)) | inc
+            table[j, 2] = (np.uint64(sz + 1) << np.uint64(32)) | np.uint64(slots)
+        if order > 0:
+            drop = np.uint64(0)
+            if buf is not None:
+                if i >= order:
+                    drop = np.uint64(out[i - order])
+            if symbols is not None:
+                if i >= order:
+                    drop = np.uint64(symbols[i - order])
+            ctx = (ctx - drop * kk1) * Ku + np.uint64(s)
+    stats[0] = used
+    stats[1] = pairs
+    if buf is not None:
+        return _check_end(buf, nbits, code, rng, bpos)
+    return _finish(low, rng, pos, out)

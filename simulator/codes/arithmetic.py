@@ -71,6 +71,7 @@ from ..distributions import symbol_dtype
 from ..interfaces import Tables
 from ..measures import cross_entropy
 from ..models import build_model
+from ..models.trained import ContextTables
 from . import _arith_kernels as K_
 from .prefix import _as_bits, padded_bytes
 
@@ -157,6 +158,8 @@ def _plan(model, n: int) -> _Plan:
 
 
 def _make_plan(model, tables) -> _Plan:
+    if getattr(tables, "row", None) == "mapped":
+        return _make_mapped_plan(model, tables)
     K = getattr(model, "n_symbols", None)
     if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
         raise XentsimError(f"model must have n_symbols >= 1, got {K!r} from {model!r}")
@@ -228,6 +231,106 @@ def _make_plan(model, tables) -> _Plan:
     return plan
 
 
+class _MappedPlan(_Plan):
+    """A plan for ContextTables (row "mapped"): rows reached through a context hash map."""
+
+    __slots__ = ("order", "default_row", "pool", "pairs", "sparse", "map_table", "map_shift",
+                 "coarse")
+
+    def fresh_map(self):
+        """(table, shift, tree, ext, tot): the hash table and adaptive state of one message.
+
+        Fixed tables share one prebuilt, read-only map; adaptive tables get an empty map
+        of at least twice ``pool`` slots and zero increments for ``pool`` rows."""
+        if not self.inc:
+            return self.map_table, self.map_shift, None, None, None
+        table, shift = _empty_map(self.pool)
+        K, R = self.K, max(self.pool, 1)
+        return (table, shift, np.zeros((R, K + 1), dtype=np.uint32),
+                np.zeros((R, K), dtype=np.uint32), np.zeros(R, dtype=np.uint64))
+
+
+def _empty_map(entries: int):
+    """A zeroed hash table with at least 2 * entries slots (and at least 16)."""
+    bits = max(4, (2 * max(entries, 1) - 1).bit_length())
+    return np.zeros((1 << bits, 2), dtype=np.uint64), 64 - bits
+
+
+def _make_mapped_plan(model, tables) -> _MappedPlan:
+    """Validate ContextTables (see :class:`simulator.models.trained.ContextTables`)."""
+    if not isinstance(tables, ContextTables):
+        _tables_error(model, "row 'mapped' needs ContextTables (simulator.models.trained)")
+    K = getattr(model, "n_symbols", None)
+    if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
+        raise XentsimError(f"model must have n_symbols >= 1, got {K!r} from {model!r}")
+    K = int(K)
+    cum = tables.cum
+    if not isinstance(cum, np.ndarray) or cum.ndim != 2 or cum.shape[1] != K + 1 or cum.shape[0] < 1:
+        _tables_error(model, f"cum must be an (R, K + 1) = (R, {K + 1}) array with R >= 1, got "
+                      f"{getattr(cum, 'shape', type(cum).__name__)}")
+    if cum.dtype not in (np.uint64, np.uint32):  # uint32 rows are read as they are (fixed, b < 32)
+        if not np.issubdtype(cum.dtype, np.integer) or (cum.size and cum.min() < 0):
+            _tables_error(model, f"cum must hold non-negative integers, got dtype {cum.dtype}")
+        cum = cum.astype(np.uint64)
+    if cum.dtype == np.uint32 and (tables.increment or tables.precision == 32):
+        cum = cum.astype(np.uint64)
+    cum = np.ascontiguousarray(cum)
+    if (cum[:, 0] != 0).any() or (np.diff(cum.astype(np.int64), axis=1) < 0).any():
+        _tables_error(model, "every row of cum must start at 0 and not decrease")
+    order = tables.order
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0 \
+            or K ** int(order) > 1 << 62:
+        _tables_error(model, f"order must be an integer >= 0 with K^order <= 2^62, got {order!r}")
+    inc = tables.increment
+    if isinstance(inc, bool) or not isinstance(inc, (int, np.integer)) or inc < 0:
+        _tables_error(model, f"increment must be an integer >= 0, got {inc!r}")
+    plan = _MappedPlan()
+    plan.tables, plan.K, plan.rows, plan.cum = tables, K, cum.shape[0], cum
+    plan.position = plan.contexts = plan.neglog = plan.guide = None
+    plan.guide_shift = 0
+    plan.order, plan.inc = int(order), int(inc)
+    plan.default_row = int(tables.default_row)
+    plan.pool = int(tables.pool)
+    plan.pairs = int(tables.pairs)
+    #: adaptive rows: dense Fenwick rows when every context fits in 1 MiB of rows
+    #: (K^order <= 2^20 / (8 K)), else sparse rows of the symbols seen
+    plan.sparse = bool(inc) and K ** int(order) * 8 * K > 1 << 20
+    if plan.sparse:
+        plan.pool = min(plan.pool, K ** int(order))
+    elif inc:
+        plan.pool = min(plan.pool, K ** int(order))
+    contexts = np.ascontiguousarray(np.asarray(tables.contexts, dtype=np.uint64))
+    plan.map_table = plan.map_shift = None
+    plan.coarse = np.zeros((1, 1), dtype=np.uint64)
+    if plan.inc:
+        plan.precision = 0
+        if cum.shape[0] != 1 or cum[0, K] == 0:
+            _tables_error(model, "adaptive mapped tables have one starting row with a positive total")
+        if contexts.size or plan.default_row != -1 or plan.pool < 0 or plan.pairs < 0:
+            _tables_error(model, "adaptive mapped tables have no contexts, no default row, "
+                          "and pool >= 0 and pairs >= 0")
+        plan.total = int(cum[0, K])
+    else:
+        b = tables.precision
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 8 <= b <= 32:
+            _tables_error(model, f"precision must be an integer in 8..32 for fixed tables, got {b!r}")
+        plan.precision = int(b)
+        plan.total = 1 << plan.precision
+        if (cum[:, K] != plan.total).any():
+            _tables_error(model, f"every row must total 2^{b} = {plan.total}")
+        R = cum.shape[0]
+        if contexts.ndim != 1 or contexts.size not in (R, R - 1) or \
+                (contexts.size and (int(contexts.max()) >= K ** plan.order or np.unique(contexts).size != contexts.size)):
+            _tables_error(model, "contexts must list distinct context numbers below K^order, one per row")
+        if not -1 <= plan.default_row < R or (plan.default_row >= 0 and plan.default_row < contexts.size):
+            _tables_error(model, f"default_row {plan.default_row} must be -1 or a row without a context")
+        plan.coarse = np.ascontiguousarray(cum[:, :K:16])
+        plan.map_table, plan.map_shift = _empty_map(contexts.size)
+        K_.map_insert(plan.map_table, plan.map_shift, contexts)
+        plan.map_table.setflags(write=False)
+    return plan
+
+
 # ------------------------------------------------------------------------ messages
 
 
@@ -264,6 +367,8 @@ def _as_message(symbols) -> np.ndarray:
 
 def _scan(symbols, plan) -> float:
     """Validate the message against the tables; return its ideal length bound in bits."""
+    if isinstance(plan, _MappedPlan):
+        return _scan_mapped(symbols, plan)
     ideal, bad = K_.scan(symbols, plan.cum, plan.precision, plan.position, plan.contexts,
                          plan.neglog, True if plan.inc else None)
     if bad >= 0:
@@ -271,6 +376,45 @@ def _scan(symbols, plan) -> float:
     if plan.inc:  # every adaptive frequency is >= 1 of a total <= max_total(n)
         ideal = symbols.size * math.log2(plan.max_total(symbols.size)) if symbols.size else 0.0
     return ideal
+
+
+def _scan_mapped(symbols, plan) -> float:
+    """Mapped tables: the symbols' range is checked here; frequencies and contexts are
+    checked by the coder itself (it stops at the first symbol it cannot code). Returns
+    the bound b bits (fixed) or log2(largest total) bits (adaptive) per symbol."""
+    n = symbols.size
+    if n:
+        lo, hi = int(symbols.min()), int(symbols.max())
+        if lo < 0 or hi >= plan.K:
+            i = int(np.flatnonzero((symbols < 0) | (symbols >= plan.K))[0])
+            _bad_symbol(symbols, plan.K, i)
+    if plan.inc:
+        return n * math.log2(plan.max_total(n)) if n else 0.0
+    return float(n * plan.precision)
+
+
+def _mapped_refusal(symbols, plan, model, i):
+    """Why symbol i cannot be coded under mapped tables (raises)."""
+    s = int(symbols[i])
+    if s < 0 or s >= plan.K:
+        _bad_symbol(symbols, plan.K, i)
+    if plan.inc == 0 and plan.default_row < 0:
+        ctx = 0
+        K, k = plan.K, plan.order
+        for j in range(max(0, i - k), i):
+            ctx = ctx * K + int(symbols[j])
+        contexts = plan.tables.contexts
+        if not np.any(np.asarray(contexts) == ctx):
+            raise UnencodableSymbolError(
+                f"symbol {s} (at position {i}) follows context {ctx} (the previous {k} symbols "
+                f"as a base-{K} number), which the model has no row for: q(. | context) is "
+                "0 everywhere (an unsmoothed model that never saw this context), so H(p,q) "
+                "is infinite"
+            )
+    raise UnencodableSymbolError(
+        f"symbol {s} (at position {i}) has frequency 0 in its context's row: the model gives "
+        f"it probability 0, so no code built from it can encode it (H(p,q) is infinite)"
+    )
 
 
 def _damaged(nbits, n, why):
@@ -317,6 +461,52 @@ class _TableCursor:
             self.row = self.i
         elif p.contexts is not None:
             self.row = (self.row * p.K + s) % p.contexts
+
+
+class _MappedCursor:
+    """_TableCursor for mapped tables: the context number, a dict context -> row."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.ctx = 0
+        self.history = []
+        self.row_of = {}  # context -> list of K + 1 cumulative frequencies
+        self.cum = None
+        self.pairs = set()  # (context, symbol) pairs seen (adaptive)
+
+    def table(self):
+        """(cumulative frequencies, total); None when the context has no row."""
+        p = self.plan
+        if self.ctx not in self.row_of:
+            if p.inc:
+                if len(self.row_of) >= p.pool:
+                    return None
+                self.row_of[self.ctx] = [int(c) for c in p.cum[0]]
+            else:
+                hits = np.flatnonzero(np.asarray(p.tables.contexts) == self.ctx)
+                row = int(hits[0]) if hits.size else p.default_row
+                if row < 0:
+                    return None
+                self.row_of[self.ctx] = [int(c) for c in p.cum[row]]
+        self.cum = self.row_of[self.ctx]
+        return self.cum, (self.cum[-1] if p.inc else 1 << p.precision)
+
+    def update(self, s):
+        p = self.plan
+        if p.inc:
+            for j in range(s + 1, len(self.cum)):
+                self.cum[j] += p.inc
+            self.pairs.add((self.ctx, s))
+            if p.sparse and len(self.pairs) > p.pairs:
+                raise XentsimError(f"the message opens more than {p.pairs} distinct "
+                                   "(context, symbol) pairs, the model's bound")
+        self.history.append(s)
+        if p.order:
+            self.ctx = (self.ctx * p.K + s) % p.K ** p.order
+
+
+def _cursor(plan):
+    return _MappedCursor(plan) if isinstance(plan, _MappedPlan) else _TableCursor(plan)
 
 
 class _Core:
@@ -427,11 +617,19 @@ class ReferenceCoder:
         plan = _plan(model, symbols.size)
         _scan(symbols, plan)
         enc = _Encoder()
-        cursor = _TableCursor(plan)
+        cursor = _cursor(plan)
         committed = []
         for i, s in enumerate(symbols.tolist()):
-            cum, total = cursor.table()
+            got = cursor.table()
+            if got is None:
+                if plan.inc:
+                    raise XentsimError(f"position {i} opens more distinct contexts than the "
+                                       f"model's pool of {plan.pool} rows")
+                _mapped_refusal(symbols, plan, model, i)
+            cum, total = got
             if cum[s + 1] == cum[s]:
+                if isinstance(plan, _MappedPlan):
+                    _mapped_refusal(symbols, plan, model, i)
                 _unencodable(s, i)
             enc._narrow(cum[s], cum[s + 1] - cum[s], total)
             cursor.update(s)
@@ -450,10 +648,13 @@ class ReferenceCoder:
         plan = _plan(model, n)
         data = bits.tobytes()
         dec = _Decoder(data)
-        cursor = _TableCursor(plan)
+        cursor = _cursor(plan)
         out = []
         for _ in range(n):
-            cum, total = cursor.table()
+            got = cursor.table()
+            if got is None:
+                _damaged(len(bits), n, _WHY[K_.ERR_CORRUPT])
+            cum, total = got
             v = dec.target(total)
             if v >= total:
                 _damaged(len(bits), n, _WHY[K_.ERR_CORRUPT])
@@ -487,6 +688,8 @@ def encode(symbols, model, *, trace: bool = False):
     symbols = _as_message(symbols)
     n = symbols.size
     plan = _plan(model, n)
+    if isinstance(plan, _MappedPlan):
+        return _encode_mapped(symbols, plan, model, trace)
     ideal = _scan(symbols, plan)  # one compiled pass: validation and the length bound
     # The proven bound (module doc) plus room for rounding in ``ideal`` and the kernel's
     # look-ahead stores (4 bytes) and final bytes (8).
@@ -519,12 +722,64 @@ def decode(bits, model, n_symbols) -> np.ndarray:
     plan = _plan(model, n)
     buf = padded_bytes(bits)
     out = np.empty(n, dtype=symbol_dtype(plan.K))
+    if isinstance(plan, _MappedPlan) and plan.sparse:
+        stats = np.zeros(2, dtype=np.int64)
+        end = K_.sparse_code(None, buf, len(bits), n, plan.K, plan.order, plan.cum, np.uint64(plan.inc),
+                             plan.pool, plan.pairs, out, stats)
+        if end < 0:
+            _damaged(len(bits), n, _WHY[end])
+        return out
+    if isinstance(plan, _MappedPlan):
+        table, shift, tree, ext, tot = plan.fresh_map()
+        end = K_.decode_mapped(buf, len(bits), n, plan.K, plan.order, plan.cum, plan.precision,
+                               table, shift, plan.default_row, tree, ext, tot,
+                               np.uint64(plan.inc), plan.pool, plan.coarse, out)
+        if end < 0:
+            _damaged(len(bits), n, _WHY[end])
+        return out
     tree, freq, totals, inc = plan.adaptive_state()
     end = K_.decode(buf, len(bits), n, plan.cum, plan.precision, plan.position, plan.contexts,
                     tree, freq, totals, inc, plan.guide, plan.guide_shift, out)
     if end < 0:
         _damaged(len(bits), n, _WHY[end])
     return out
+
+
+def _encode_mapped(symbols, plan, model, trace):
+    """encode() for mapped tables (ContextTables): the same coder, rows found by context."""
+    if trace:
+        raise XentsimError("trace=True is not available for mapped context tables")
+    n = symbols.size
+    bound = _scan(symbols, plan)
+    hi = slack_bounds(n, plan.max_total(n))[1] + n * 1e-9
+    nbytes = int((bound + hi) // 8) + 16
+    out = np.empty(nbytes, dtype=np.uint8)
+    if plan.sparse:
+        stats = np.zeros(2, dtype=np.int64)
+        nbits = K_.sparse_code(symbols, None, 0, n, plan.K, plan.order, plan.cum, np.uint64(plan.inc),
+                               plan.pool, plan.pairs, out, stats)
+    else:
+        table, shift, tree, ext, tot = plan.fresh_map()
+        nbits = K_.encode_mapped(symbols, plan.K, plan.order, plan.cum, plan.precision, table, shift,
+                                 plan.default_row, tree, ext, tot, np.uint64(plan.inc), plan.pool, out)
+    return _mapped_result(out, nbits, nbytes, symbols, plan, model)
+
+
+def _mapped_result(out, nbits, nbytes, symbols, plan, model):
+    if nbits == K_.ERR_POOL:
+        raise XentsimError(f"the message has more distinct contexts or (context, symbol) pairs "
+                           f"than the model allows ({plan.pool} and {plan.pairs}; model {model!r})")
+    if nbits < 0 and nbits != K_.ERR_OVERFLOW:
+        _mapped_refusal(symbols, plan, model, -nbits - 1)
+    if not 0 <= nbits <= 8 * (nbytes - 8):
+        raise XentsimError(
+            f"model {model!r}: the coder overran its proven length bound ({nbits}); "
+            "its tables break the Tables contract"
+        )
+    bits = bitarray(endian="big")
+    bits.frombytes(out[: (nbits + 7) // 8].tobytes())
+    del bits[nbits:]
+    return bits
 
 
 # ------------------------------------------------------------------------ for the engine

@@ -15,6 +15,9 @@ coder never owns a model; it is handed one for every message (``encode(symbols, 
 - :class:`AdaptiveModel`: counts updated after each symbol, Laplace (add 1) or
   Krichevsky-Trofimov (add 1/2); it learns q from the data and knows only K;
   ``row="const"`` with ``increment > 0``.
+- :class:`TrainedModel` / :class:`ContextAdaptiveModel` (``trained.py``): order-k
+  context models for real data, trained on another sequence or adaptive per context;
+  ``row="mapped"`` (:class:`ContextTables`: rows only for contexts that occur).
 
 ``MODELS`` maps the model names a code is built with ("static", "laplace", "kt") to a
 constructor ``(q, precision) -> model``; :func:`build_model` looks one up.
@@ -27,6 +30,7 @@ from .adaptive import AdaptiveModel
 from .conditional import ConditionalModel, rounding_loss_bound_bits
 from .context import AdaptiveContextModel, ContextModel
 from .static import DEFAULT_PRECISION, MAX_PRECISION, MIN_PRECISION, StaticModel, quantise
+from .trained import ContextAdaptiveModel, ContextTables, TrainedModel
 
 
 def _adaptive(estimator):
@@ -52,6 +56,7 @@ def build_model(name, q, precision=None):
     return MODELS[name](q, precision)
 
 
-__all__ = ["AdaptiveContextModel", "AdaptiveModel", "ConditionalModel", "ContextModel", "DEFAULT_PRECISION", "MAX_PRECISION",
-           "MIN_PRECISION", "MODELS", "StaticModel", "build_model", "quantise",
+__all__ = ["AdaptiveContextModel", "AdaptiveModel", "ConditionalModel", "ContextAdaptiveModel",
+           "ContextModel", "ContextTables", "DEFAULT_PRECISION", "MAX_PRECISION",
+           "MIN_PRECISION", "MODELS", "StaticModel", "TrainedModel", "build_model", "quantise",
            "rounding_loss_bound_bits"]
