@@ -54,3 +54,23 @@ def test_python_examples_are_real_output():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_the_verdict_table_matches_the_committed_figure_records():
+    import json
+
+    from simulator.experiments import registry
+
+    table = re.search(r"\| experiment \| claims \| measured \| sample \| exact \|\n\|[-|]+\|\n(.*?)\n\n",
+                      README, flags=re.S).group(1).splitlines()
+    expected = []
+    totals = [0, 0, 0, 0]
+    for exp in registry.EXPERIMENTS:
+        record = json.loads((ROOT / "figures" / f"{exp.name}.json").read_text())
+        assert record["passed"], f"{exp.name}: a committed verdict failed"
+        bases = [v["basis"] for v in record["verdicts"]]
+        counts = [len(bases)] + [bases.count(b) for b in ("measured", "sample", "exact")]
+        totals = [a + b for a, b in zip(totals, counts)]
+        expected.append(f"| {exp.name} | " + " | ".join(map(str, counts)) + " |")
+    expected.append("| all | " + " | ".join(map(str, totals)) + " |")
+    assert table == expected
