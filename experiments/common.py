@@ -39,6 +39,7 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
+from simulator._files import write_atomic
 from simulator.bounds import bernstein_half_width, length_spread, theory_half_width  # noqa: F401
 from simulator.errors import XentsimError
 
@@ -390,21 +391,6 @@ def prepare_out(out: Path) -> Path:
 
 
 # ------------------------------------------------------------------ files
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write then rename: an interrupted run never leaves a half-written file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _fsync_dir(path: Path) -> None:

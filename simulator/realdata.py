@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 from bitarray import bitarray
 
+from ._files import write_atomic
 from ._validate import UnencodableSymbolError, XentsimError
 from .codes import _arith_kernels as K_
 from .codes.arithmetic import decode, encode, slack_bounds
@@ -528,26 +529,6 @@ def file_header(model, *, symbols_kind: str, n: int, crc32: int, dtype: str | No
     else:
         h.update(model=model.estimator, contexts=contexts, pairs=pairs)
     return h
-
-
-def write_atomic(path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``:
-    ``path`` is either untouched or complete, never partial."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise XentsimError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
 
 
 def compress(symbols, model, *, symbols_kind: str, raw: bytes, dtype: str | None = None,

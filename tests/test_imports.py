@@ -28,6 +28,7 @@ LAYERS = ("base", "measures", "distributions", "sources", "models", "codes", "bo
 LAYER_OF = {
     "simulator.errors": "base",
     "simulator._jitcache": "base",
+    "simulator._files": "base",
     "simulator._validate": "base",
     "simulator.interfaces": "base",
     "simulator.measures": "measures",

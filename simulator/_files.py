@@ -1,0 +1,28 @@
+"""Files written whole or not at all (write, then rename)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import XentsimError
+
+
+def write_atomic(path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``:
+    ``path`` is either untouched or complete, never partial."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise XentsimError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
