@@ -74,3 +74,17 @@ def test_the_verdict_table_matches_the_committed_figure_records():
         expected.append(f"| {exp.name} | " + " | ".join(map(str, counts)) + " |")
     expected.append("| all | " + " | ".join(map(str, totals)) + " |")
     assert table == expected
+
+
+def test_the_readme_lists_exactly_the_json_keys_simulate_prints(capsys):
+    import json
+
+    sentence = re.search(r"with the keys (`code`.*?)\sMarkov source\.", README, flags=re.S).group(1)
+    listed = set(re.findall(r"`([a-z_0-9]+)`", sentence))
+    printed = set()
+    for extra in (["--code", "huffman"], ["--code", "block-huffman", "--block", "2"],
+                  ["--code", "arithmetic"]):
+        for p in ("0.5,0.5", "markov:0.9,0.1;0.2,0.8"):
+            assert main(["simulate", "--p", p, "--q", "0.5,0.5", "-n", "10", "--json", *extra]) == 0
+            printed |= set(json.loads(capsys.readouterr().out))
+    assert listed == printed
