@@ -287,7 +287,12 @@ def report_rows(m) -> list[tuple[str, str]]:
     mu = "mu" if memory else "p"
     interval = f"[{_fmt(m.ci99[0])}, {_fmt(m.ci99[1])}]"
     if not all(math.isfinite(end) for end in m.ci99):
-        interval += " (this code's interval needs the spread across messages: pass --trials 2 or more)"
+        expected = m.expected_bits_per_symbol
+        if expected is not None and math.isinf(expected):
+            interval += " (the expected cost is infinite: q rules out a symbol p can emit)"
+        else:
+            interval += (" (this code's interval needs the spread across messages: "
+                         "pass --trials 2 or more)")
     elif m.ci_method == "batch-means":
         interval += " (batch means: dependent lengths)"
     rows = [("code (built from q)", _code_label(m))]

@@ -534,3 +534,16 @@ def test_the_memory_estimate_bounds_the_real_peak_of_a_context_code():
             tracemalloc.stop()
         est = estimate_peak_bytes(build_code(Q, code), src, n, 1, unit_arrays=True)
         assert 3 * n <= peak <= est, code
+
+
+@pytest.mark.parametrize("code, extra", [("huffman", {}), ("shannon", {}),
+                                         ("block-huffman", {"block": 2})])
+def test_a_prefix_code_that_cannot_encode_a_symbol_p_can_emit_expects_infinity(code, extra):
+    # p gives symbol 2 probability 1e-12, q none: the sampled message (almost surely)
+    # avoids it and codes, but the exact expectation is H(p,q) = inf, never a finite number
+    import math
+
+    m = simulate([0.5, 0.499999999999, 1e-12], [0.5, 0.5, 0.0], code, n=1000,
+                 rng=np.random.default_rng(0), **extra)
+    assert m.cross_entropy_bits == math.inf
+    assert m.expected_bits_per_symbol == math.inf

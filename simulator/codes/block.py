@@ -96,8 +96,9 @@ class BlockHuffmanCode:
         return self.symbol_lengths(symbols).astype(np.float64)
 
     def unit_law(self, source):
-        """(law of a k-tuple under ``source``, codeword lengths of the k-tuples)."""
-        return np.asarray(source.block_law(self.k), dtype=np.float64), self.block.lengths.astype(np.float64)
+        """(law of a k-tuple under ``source``, codeword lengths of the k-tuples; inf for a
+        tuple without a codeword)."""
+        return np.asarray(source.block_law(self.k), dtype=np.float64), self.block._unit_lengths()
 
     def expected_message_bits(self, source, n: int) -> float:
         return self.expected_message_bits_p(source.marginal(), n)

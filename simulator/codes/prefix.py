@@ -252,8 +252,12 @@ class PrefixCode:
         return self.symbol_lengths(symbols).astype(np.float64)
 
     def unit_law(self, source):
-        """(law of one symbol under ``source``, codeword lengths)."""
-        return np.asarray(source.marginal(), dtype=np.float64), self.lengths.astype(np.float64)
+        """(law of one symbol under ``source``, codeword lengths); a symbol without a
+        codeword (q(x) = 0) has length inf, so a source that can emit it costs inf."""
+        return np.asarray(source.marginal(), dtype=np.float64), self._unit_lengths()
+
+    def _unit_lengths(self) -> np.ndarray:
+        return np.where(self.encodable, self.lengths.astype(np.float64), np.inf)
 
     def expected_message_bits(self, source, n: int) -> float:
         return self.expected_message_bits_p(source.marginal(), n)
