@@ -42,10 +42,14 @@ def check_pmf(values, name: str = "p", *, normalize: bool = False) -> np.ndarray
     if (arr < 0).any():
         i = int(np.flatnonzero(arr < 0)[0])
         raise XentsimError(f"{name}[{i}] is {float(arr[i])!r}: probabilities must be >= 0")
-    total = float(arr.sum())
+    with np.errstate(over="ignore"):
+        total = float(arr.sum())
     if normalize:
         if not total > 0:
             raise XentsimError(f"{name} sums to {total:g}: nothing to normalise")
+        if not np.isfinite(total):  # the sum overflows binary64: scale by the largest first
+            arr = arr / arr.max()
+            total = float(arr.sum())
         arr = arr / total
     elif abs(total - 1.0) > SUM_TOLERANCE:
         raise XentsimError(

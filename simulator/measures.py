@@ -220,11 +220,17 @@ def check_chain(P, name: str = "P", *, normalize: bool = False) -> tuple[np.ndar
     if (arr < 0).any():
         r, c = np.argwhere(arr < 0)[0]
         raise XentsimError(f"{name}[{r}, {c}] is {float(arr[r, c])!r}: probabilities must be >= 0")
-    sums = arr.sum(axis=1)
+    with np.errstate(over="ignore"):
+        sums = arr.sum(axis=1)
     if normalize:
         if not (sums > 0).all():
             r = int(np.flatnonzero(~(sums > 0))[0])
             raise XentsimError(f"{name} row {r} sums to 0: nothing to normalise")
+        big = ~np.isfinite(sums)  # a row whose sum overflows: scale by its largest first
+        if big.any():
+            arr = arr.copy()
+            arr[big] /= arr[big].max(axis=1, keepdims=True)
+            sums = arr.sum(axis=1)
         arr = arr / sums[:, None]
     else:
         off = np.abs(sums - 1.0) > SUM_TOLERANCE

@@ -344,3 +344,14 @@ def test_out_of_memory_is_one_line_naming_the_sizes(capsys, monkeypatch):
     out, err = capsys.readouterr()
     _assert_one_line_naming(code, out, err, ["simulate ran out of memory", "-n 1000000000",
                                              "--trials 3", "--p bern:0.5"])
+
+
+def test_overflowing_sums_give_one_line_without_normalize_and_rescale_with_it(capsys):
+    from simulator.cli import main
+
+    for p in ("1e308,1e308", "markov:1e308,1e308;0.5,0.5"):
+        assert main(["simulate", "--p", p, "--q", "0.5,0.5", "-n", "10"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "sums to inf" in err[0]
+        assert main(["simulate", "--p", p, "--q", "0.5,0.5", "-n", "10", "--normalize"]) == 0
+        assert capsys.readouterr().err == ""
