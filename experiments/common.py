@@ -377,7 +377,22 @@ def output_dir(text: str | None, quick: bool) -> Path:
         return default_out(quick)
     if not str(text).strip():
         raise XentsimError("--out is empty; give a folder (omit --out for the default)")
-    return Path(text)
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise XentsimError(f"--out {text} is a file, not a folder")
+    return path
+
+
+#: Most worker processes a sweep may ask for: more than this only thrashes a machine.
+MAX_JOBS = 4 * (os.cpu_count() or 1)
+
+
+def check_jobs(jobs: int) -> int:
+    """``jobs`` if 1 <= jobs <= MAX_JOBS, else a clear error."""
+    if not 1 <= int(jobs) <= MAX_JOBS:
+        raise XentsimError(f"--jobs {jobs}: use 1 to {MAX_JOBS} worker processes "
+                           f"(4 per core on this machine)")
+    return int(jobs)
 
 
 def prepare_out(out: Path) -> Path:
@@ -666,9 +681,17 @@ def standalone(experiment: Experiment, argv: list[str] | None = None) -> int:
     """
     import argparse
 
-    ap = argparse.ArgumentParser(description=experiment.title)
+    from simulator.spec import whole_number
+
+    def seed(text):
+        try:
+            return whole_number(text, minimum=0)
+        except XentsimError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    ap = argparse.ArgumentParser(description=experiment.title, allow_abbrev=False)
     ap.add_argument("--quick", action="store_true", help="small sizes")
-    ap.add_argument("--seed", type=int, default=2026, help="master seed (default 2026)")
+    ap.add_argument("--seed", type=seed, default=2026, help="master seed (default 2026)")
     ap.add_argument("--out", default=None, metavar="DIR",
                     help="output folder (default: figures/ of the checkout, figures/quick/ with --quick)")
     a = ap.parse_args(argv)
@@ -677,7 +700,11 @@ def standalone(experiment: Experiment, argv: list[str] | None = None) -> int:
     except XentsimError as exc:
         print(f"{ap.prog}: error: {exc}", file=sys.stderr)
         return 2
-    rec = run(experiment, seed=a.seed, quick=a.quick, out=out)
+    try:
+        rec = run(experiment, seed=a.seed, quick=a.quick, out=out)
+    except XentsimError as exc:
+        print(f"{ap.prog}: error: {exc}", file=sys.stderr)
+        return 2
     for v in rec["verdicts"]:
         print(("PASS " if v["passed"] else "FAIL ") + v["claim"])
     print(f"files in {out.resolve()}")

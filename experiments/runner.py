@@ -13,7 +13,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .common import Experiment, output_dir, run, worker_pool
+from simulator.errors import XentsimError
+
+from .common import Experiment, check_jobs, output_dir, run, worker_pool
 from .registry import EXPERIMENTS, get
 
 
@@ -21,6 +23,10 @@ def reproduce(names=None, *, quick: bool = False, out=None, jobs: int = 1, seed:
               progress=None) -> list[dict]:
     """Run the named experiments (all, in registry order, by default) in the order given."""
     chosen: list[Experiment] = [get(n) for n in names] if names else list(EXPERIMENTS)
+    twice = sorted({n for n in (names or ()) if list(names).count(n) > 1})
+    if twice:
+        raise XentsimError(f"--only names {', '.join(twice)} more than once")
+    jobs = check_jobs(jobs)
     out = Path(out) if out is not None else output_dir(None, quick)
     records = []
     executor = worker_pool(jobs) if jobs > 1 else None
@@ -52,10 +58,11 @@ def summary(records: list[dict]) -> str:
 def run_cli(args) -> int:
     """The ``reproduce`` command: ``args`` has quick, only, out, jobs, seed and list."""
     if args.list:
-        for e in EXPERIMENTS:
+        for e in ([get(n) for n in args.only] if args.only else EXPERIMENTS):
             print(f"{e.name:<18} {e.title}")
         return 0
     out = output_dir(args.out, args.quick)  # refuses --out '' before any work
+    check_jobs(args.jobs)
     if args.only:
         for name in args.only:
             get(name)  # an unknown name is a usage error before any work

@@ -383,3 +383,35 @@ def test_a_killed_parallel_run_leaves_no_worker_and_no_mixed_figure_set(tmp_path
         names = {p.name.split(".")[0] for p in out.iterdir() if not p.name.startswith(".")}
         assert all(common.figure_set_consistent(out, n) for n in names)
         assert not list(out.glob(".*staging*"))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--jobs", "1e6"], "--jobs 1000000: use 1 to"),
+    (["--only", "gibbs_minimum", "gibbs_minimum"], "more than once"),
+])
+def test_reproduce_refuses_absurd_jobs_and_repeated_names_in_one_line(argv, words, capsys, tmp_path):
+    from simulator.cli import main
+
+    assert main(["reproduce", "--quick", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+
+
+def test_reproduce_refuses_an_out_that_is_a_file(capsys, tmp_path):
+    from simulator.cli import main
+
+    target = tmp_path / "afile"
+    target.write_text("keep me")
+    assert main(["reproduce", "--quick", "--only", "gibbs_minimum", "--out", str(target)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
+def test_a_standalone_script_refuses_a_negative_seed_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "gibbs_minimum.py"
+    r = subprocess.run([sys.executable, str(script), "--quick", "--seed", "-5", "--out",
+                        str(tmp_path / "f")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "-5 must be >= 0" in r.stderr
