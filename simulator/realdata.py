@@ -84,6 +84,13 @@ def read_bytes(path, what: str = "FILE") -> bytes:
         raise XentsimError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") from None
 
 
+def check_output(path, option: str) -> None:
+    """Refuse an output path that names no file: ``--out ''`` would become the folder
+    ``.``; a one-line XentsimError naming the option."""
+    if not str(path).strip():
+        raise XentsimError(f"{option} is empty ({str(path)!r}): give the name of the file to write")
+
+
 def load_npy(path, what: str) -> np.ndarray:
     """A .npy array (no pickles), or a one-line XentsimError naming it."""
     return npy_array(read_bytes(path, what), path, what)

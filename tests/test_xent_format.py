@@ -189,3 +189,22 @@ def test_decode_errors_in_a_real_process_are_one_line(tmp_path):
                        capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- output paths
+
+
+def _one_line_refusal(capsys, argv, needle):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == "", err
+    assert err.startswith("xentsim: error: ") and err.count("\n") == 1, err
+    assert needle in err, err
+    return err
+
+
+def test_an_empty_output_path_is_refused_naming_the_option(tmp_path, capsys):
+    xent = code_to(tmp_path, capsys, ALICE, "--train", YOULIK, "--order", "1")
+    _one_line_refusal(capsys, ["decode", str(xent), "--train", YOULIK, "-o", ""], "-o/--output is empty")
+    _one_line_refusal(capsys, ["code", ALICE, "--train", YOULIK, "--order", "1", "--out", ""],
+                      "--out is empty")
+    assert no_leftovers(tmp_path)
