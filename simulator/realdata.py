@@ -130,7 +130,8 @@ def read_symbols(path, kind: str = "bytes", what: str = "FILE"):
 
 
 def npy_array(data: bytes, path, what: str) -> np.ndarray:
-    """The array of .npy bytes (no pickles), or a one-line XentsimError naming the file."""
+    """The array of .npy bytes (no pickles), or a one-line XentsimError naming the file.
+    Numbers stored in the other byte order are converted to the machine's (values unchanged)."""
     import io
 
     try:
@@ -139,6 +140,8 @@ def npy_array(data: bytes, path, what: str) -> np.ndarray:
         raise XentsimError(f"{what} {str(path)!r} is not a readable .npy file: {' '.join(str(exc).split())}") from None
     if not isinstance(arr, np.ndarray):
         raise XentsimError(f"{what} {str(path)!r} holds no single array")
+    if arr.dtype.kind in "iuf" and not arr.dtype.isnative:  # the compiled coder reads native order
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # the same values
     return arr
 
 

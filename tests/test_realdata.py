@@ -410,3 +410,24 @@ def test_an_order_whose_tables_do_not_fit_is_refused_with_exit_2(monkeypatch, ca
     code, out, err = _run(["code", str(CORPUS / "alice29.txt"), "--train", str(CORPUS / "lcet10.txt"),
                            "--order", "3"], capsys)
     assert code == 2 and "MiB" in err and err.count("\n") == 1
+
+
+def test_big_endian_npy_arrays_code_with_their_values_unchanged(tmp_path, capsys):
+    y = np.array([0, 1, 2, 3, 1, 2, 0, 3], dtype=">i4")
+    np.save(tmp_path / "ybe.npy", y)
+    code, out, err = _run(["code", str(tmp_path / "ybe.npy"), "--symbols", "npy", "--model", "kt",
+                           "--order", "1", "--out", str(tmp_path / "y.xent"), "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["roundtrip_ok"] and d["n_symbols"] == 8 and d["alphabet_size"] == 4
+    code, _, err = _run(["decode", str(tmp_path / "y.xent"), "-o", str(tmp_path / "back.npy")], capsys)
+    assert code == 0, err
+    assert np.array_equal(np.load(tmp_path / "back.npy"), y)
+    P, Y = _classifier(200, 3, 4)
+    np.save(tmp_path / "P.npy", P.astype(">f8"))
+    np.save(tmp_path / "Y.npy", Y.astype(">i8"))
+    code, out, err = _run(["code", "--probs", str(tmp_path / "P.npy"), "--targets",
+                           str(tmp_path / "Y.npy"), "--json"], capsys)
+    assert code == 0, err
+    native, _ = realdata.code_predictions(P, Y)
+    assert json.loads(out)["total_bits"] == native.total_bits
