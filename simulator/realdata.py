@@ -145,6 +145,12 @@ def npy_array(data: bytes, path, what: str) -> np.ndarray:
     return arr
 
 
+def printable(text) -> str:
+    """``text`` with every non-printable character (ESC, newlines, ...) shown as its
+    Python escape, so that text from a file cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -479,6 +485,14 @@ def _corrupt(path, why):
 
 _HEADER_TYPES = {"symbols": str, "alphabet": int, "n": int, "crc32": int, "model": str,
                  "order": int, "nbits": int}
+#: the other keys a header may hold (module doc), with their JSON types
+_OPTIONAL_TYPES = {"dtype": (str,), "alpha": (int, float), "precision": (int,),
+                   "train_sha256": (str,), "train_bytes": (int,), "train_name": (str, type(None)),
+                   "contexts": (int,), "pairs": (int,)}
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def unpack(data: bytes, path: str = "the input"):
@@ -500,15 +514,21 @@ def unpack(data: bytes, path: str = "the input"):
     if _crc(head) != crc:
         _corrupt(path, "the header's CRC-32 does not match (damaged header)")
     try:
-        header = json.loads(data[9: 9 + L].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        header = json.loads(data[9: 9 + L].decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         _corrupt(path, "the header is not JSON")
     if not isinstance(header, dict):
         _corrupt(path, "the header is not a JSON object")
+    unknown = sorted(set(header) - set(_HEADER_TYPES) - set(_OPTIONAL_TYPES))
+    if unknown:
+        _corrupt(path, f"the header has unknown fields {printable(', '.join(map(repr, unknown)))[:200]}")
+    for key, types in _OPTIONAL_TYPES.items():
+        if key in header and (not isinstance(header[key], types) or isinstance(header[key], bool)):
+            _corrupt(path, f"header field {key!r} is invalid ({printable(repr(header[key]))[:80]})")
     for key, typ in _HEADER_TYPES.items():
         v = header.get(key)
         if not isinstance(v, typ) or isinstance(v, bool) or (typ is int and v < 0):
-            _corrupt(path, f"header field {key!r} is missing or invalid ({v!r})")
+            _corrupt(path, f"header field {key!r} is missing or invalid ({printable(repr(v))[:80]})")
     if header["symbols"] not in ("bytes", "npy") or header["model"] not in FILE_MODELS:
         _corrupt(path, f"header names symbols {header['symbols']!r} / model {header['model']!r}")
     nbits = header["nbits"]

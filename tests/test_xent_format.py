@@ -208,3 +208,34 @@ def test_an_empty_output_path_is_refused_naming_the_option(tmp_path, capsys):
     _one_line_refusal(capsys, ["code", ALICE, "--train", YOULIK, "--order", "1", "--out", ""],
                       "--out is empty")
     assert no_leftovers(tmp_path)
+
+
+def _xent_with_header(text: bytes, stream: bytes = b"") -> bytes:
+    """A .xent file whose header is ``text`` verbatim, with a correct CRC-32."""
+    head = b"XENT\x01" + struct.pack(">I", len(text)) + text
+    return head + struct.pack(">I", zlib.crc32(head) & 0xFFFFFFFF) + stream
+
+
+GOOD_HEADER = {"symbols": "bytes", "alphabet": 256, "n": 0, "crc32": 0, "model": "kt", "order": 0,
+               "nbits": 0, "contexts": 0, "pairs": 0}
+
+
+@pytest.mark.parametrize("text", [
+    b"[" * 100000 + b"]" * 100000,
+    b'{"a":' + b"[" * 100000 + b"]" * 100000 + b"}",
+    json.dumps(dict(GOOD_HEADER, extra=1)).encode(),
+    json.dumps(dict(GOOD_HEADER, contexts=[0])).encode(),
+    json.dumps(dict(GOOD_HEADER, train_name={"a": [1]})).encode(),
+    json.dumps(dict(GOOD_HEADER, alpha=float("nan"))).encode(),
+])
+def test_a_nested_or_unknown_header_is_not_a_valid_xent_file(tmp_path, capsys, text):
+    bad = tmp_path / "bad.xent"
+    bad.write_bytes(_xent_with_header(text))
+    _refused(tmp_path, capsys, bad, needle="not a valid .xent file")
+
+
+def test_a_flat_header_with_the_known_keys_decodes(tmp_path, capsys):
+    good = tmp_path / "good.xent"
+    good.write_bytes(_xent_with_header(json.dumps(GOOD_HEADER).encode()))
+    (code, _, err), out = decode_to(tmp_path, capsys, good)
+    assert code == 0 and out.read_bytes() == b"", err
