@@ -407,7 +407,7 @@ def _cmd_code(args) -> int:
     if args.alphabet is not None and args.symbols != "npy":
         raise XentsimError("--alphabet applies to --symbols npy only (bytes have K = 256)")
     if args.out is not None:
-        realdata.check_output(args.out, "--out")
+        realdata.check_output(args.out, "--out", {"FILE": args.file, "--train": args.train})
     alpha = realdata.parse_alpha(args.alpha)
     x, raw, _ = realdata.read_symbols(args.file, args.symbols, "FILE")
     train = train_raw = None
@@ -460,7 +460,7 @@ def _cmd_decode(args) -> int:
 
     from . import realdata
 
-    realdata.check_output(args.output, "-o/--output")
+    realdata.check_output(args.output, "-o/--output", {"F.xent": args.xent, "--train": args.train})
     data = realdata.read_bytes(args.xent, "F.xent")
     train_raw = None if args.train is None else realdata.read_bytes(args.train, "--train")
     t0 = time.perf_counter()

@@ -84,11 +84,26 @@ def read_bytes(path, what: str = "FILE") -> bytes:
         raise XentsimError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") from None
 
 
-def check_output(path, option: str) -> None:
-    """Refuse an output path that names no file: ``--out ''`` would become the folder
-    ``.``; a one-line XentsimError naming the option."""
+def check_output(path, option: str, inputs: dict | None = None) -> None:
+    """Refuse, in one XentsimError naming the option, an output path that names no file
+    (``--out ''`` would become the folder ``.``), one that names an input (``inputs``
+    maps an option to its path: writing would destroy it) and an existing target that
+    is not a regular file (a device, a FIFO, a folder: the rename would replace it)."""
     if not str(path).strip():
         raise XentsimError(f"{option} is empty ({str(path)!r}): give the name of the file to write")
+    for other, given in (inputs or {}).items():
+        if given is None:
+            continue
+        try:
+            same = os.path.samefile(path, given)
+        except OSError:  # either does not exist (yet): compare the resolved names
+            same = Path(path).resolve() == Path(given).resolve()
+        if same:
+            raise XentsimError(f"{option} {str(path)!r} is the same file as {other} {str(given)!r}: "
+                               "writing it would destroy the input; choose another name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise XentsimError(f"{option} {str(path)!r} exists and is not a regular file: "
+                           "xentsim writes only regular files; choose another name")
 
 
 def load_npy(path, what: str) -> np.ndarray:

@@ -239,3 +239,42 @@ def test_a_flat_header_with_the_known_keys_decodes(tmp_path, capsys):
     good.write_bytes(_xent_with_header(json.dumps(GOOD_HEADER).encode()))
     (code, _, err), out = decode_to(tmp_path, capsys, good)
     assert code == 0 and out.read_bytes() == b"", err
+
+
+def test_an_output_naming_an_input_is_refused_and_the_input_is_kept(tmp_path, capsys):
+    train, file = tmp_path / "t2.txt", tmp_path / "a.txt"
+    train.write_bytes(Path(YOULIK).read_bytes()[:5000])
+    file.write_bytes(Path(ALICE).read_bytes()[:3000])
+    before = {p: p.read_bytes() for p in (train, file)}
+    spelled = str(tmp_path / "sub" / ".." / "t2.txt")
+    (tmp_path / "sub").mkdir()
+    for out, needle in ((train, "same file as --train"), (spelled, "same file as --train"),
+                        (file, "same file as FILE")):
+        _one_line_refusal(capsys, ["code", str(file), "--train", str(train), "--order", "1",
+                                   "--out", str(out)], needle)
+    xent = code_to(tmp_path, capsys, file, "--train", str(train), "--order", "1")
+    before[xent] = xent.read_bytes()
+    _one_line_refusal(capsys, ["decode", str(xent), "--train", str(train), "-o", str(xent)],
+                      "same file as F.xent")
+    _one_line_refusal(capsys, ["decode", str(xent), "--train", str(train), "-o", str(train)],
+                      "same file as --train")
+    assert all(p.read_bytes() == data for p, data in before.items())
+    assert no_leftovers(tmp_path)
+
+
+def test_an_existing_output_that_is_not_a_regular_file_is_refused_and_kept(tmp_path, capsys):
+    import os
+    import stat
+
+    from simulator._files import write_atomic
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    xent = code_to(tmp_path, capsys, ALICE, "--model", "kt", "--order", "1")
+    _one_line_refusal(capsys, ["decode", str(xent), "-o", str(fifo)], "not a regular file")
+    _one_line_refusal(capsys, ["code", ALICE, "--model", "kt", "--order", "1", "--out", str(fifo)],
+                      "not a regular file")
+    with pytest.raises(realdata.XentsimError, match="not a regular file"):
+        write_atomic(fifo, b"data")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert no_leftovers(tmp_path)
