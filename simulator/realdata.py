@@ -288,10 +288,10 @@ def _explain_refusal(x, model, exc):
     s = int(x[i])
     shown = f"{s}" + (f" (0x{s:02x}{' ' + repr(chr(s)) if 32 <= s < 127 else ''})" if model.n_symbols == 256 else "")
     unseen = model.rows_of(x[: i + 1])[i] < 0
-    if unseen:
-        why = f"its context (the {model.order} symbols before it) never occurs in the training data"
-    elif model.order == 0:
+    if model.order == 0:
         why = "it never occurs in the training data (N(x) = 0)"
+    elif unseen:
+        why = f"its context (the {model.order} symbols before it) never occurs in the training data"
     else:
         why = "it never follows its context in the training data (N(c, x) = 0)"
     raise UnencodableSymbolError(
@@ -299,6 +299,12 @@ def _explain_refusal(x, model, exc):
         f"q(x | c) = 0 and its code length is infinite (H(p,q) = inf): the coder refuses it; "
         f"smooth the model with alpha > 0"
     ) from None
+
+
+def _rowless(model) -> bool:
+    """A trained model without a single row (empty training data and alpha = 0): it gives
+    every symbol probability 0, so only the empty message is codable (to no bits)."""
+    return isinstance(model, TrainedModel) and model.cum.shape[0] == 0
 
 
 def code_symbols(symbols, model, raw: bytes | None = None, *, compressors: bool = True):
@@ -312,16 +318,20 @@ def code_symbols(symbols, model, raw: bytes | None = None, *, compressors: bool 
 
     x = np.ascontiguousarray(symbols)
     n = int(x.size)
-    decode(encode(x[:0], model), model, 0)  # load the compiled kernels: not part of the timing
+    rowless = _rowless(model)
+    if rowless and n:  # q = 0 everywhere: refuse at position 0, in the data's terms
+        _explain_refusal(x, model, UnencodableSymbolError("the model has no rows"))
+    if not rowless:
+        decode(encode(x[:0], model), model, 0)  # load the compiled kernels: not part of the timing
     t0 = time.perf_counter()
     try:
-        bits = encode(x, model)
+        bits = bitarray(endian="big") if rowless else encode(x, model)
     except UnencodableSymbolError as exc:
         if isinstance(model, TrainedModel):
             _explain_refusal(x, model, exc)
         raise
     t1 = time.perf_counter()
-    back = decode(bits, model, n)
+    back = x.copy() if rowless else decode(bits, model, n)
     t2 = time.perf_counter()
     ok = bool(np.array_equal(back.astype(np.int64), x.astype(np.int64)))
     if not ok:  # pragma: no cover - a coder bug, never data
@@ -656,7 +666,12 @@ def decompress(data: bytes, train_raw: bytes | None = None, path: str = "the inp
     check_memory(n * (itemsize + 8), f"decoding {n} symbols")
     model = model_from_header(header, train_raw, path, train_path)
     try:
-        symbols = decode(bits, model, n)
+        if _rowless(model):  # only the empty message, coded to no bits
+            if n or len(bits):
+                raise XentsimError("the model gives every symbol probability 0")
+            symbols = np.zeros(0, dtype=np.int64)
+        else:
+            symbols = decode(bits, model, n)
     except UnencodableSymbolError as exc:  # pragma: no cover - decode raises XentsimError
         _corrupt(path, str(exc))
     except XentsimError as exc:

@@ -431,3 +431,21 @@ def test_big_endian_npy_arrays_code_with_their_values_unchanged(tmp_path, capsys
     assert code == 0, err
     native, _ = realdata.code_predictions(P, Y)
     assert json.loads(out)["total_bits"] == native.total_bits
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_an_empty_training_file_without_smoothing_codes_only_the_empty_file(tmp_path, capsys, order):
+    (tmp_path / "empty.bin").write_bytes(b"")
+    (tmp_path / "a.txt").write_bytes(b"#abc")
+    empty, xent = str(tmp_path / "empty.bin"), str(tmp_path / "e.xent")
+    code, out, err = _run(["code", empty, "--train", empty, "--order", str(order), "--alpha", "0",
+                           "--out", xent, "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["n_symbols"] == 0 and d["total_bits"] == 0 and d["roundtrip_ok"]
+    code, _, err = _run(["decode", xent, "--train", empty, "-o", str(tmp_path / "back")], capsys)
+    assert code == 0 and (tmp_path / "back").read_bytes() == b"", err
+    code, out, err = _run(["code", str(tmp_path / "a.txt"), "--train", empty, "--order", str(order),
+                           "--alpha", "0"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "position 0 holds the symbol 35" in err and "never occurs in the training data" in err, err
