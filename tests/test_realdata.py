@@ -449,3 +449,24 @@ def test_an_empty_training_file_without_smoothing_codes_only_the_empty_file(tmp_
                            "--alpha", "0"], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1, err
     assert "position 0 holds the symbol 35" in err and "never occurs in the training data" in err, err
+
+
+def test_prediction_timings_start_after_the_kernels_are_loaded(monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    log = []
+    real_encode, real_decode = realdata.encode, realdata.decode
+
+    def spy(name, fn):
+        return lambda *a, **k: (log.append(name), fn(*a, **k))[1]
+
+    monkeypatch.setattr(realdata, "encode", spy("encode", real_encode))
+    monkeypatch.setattr(realdata, "decode", spy("decode", real_decode))
+    monkeypatch.setattr(realdata, "time", SimpleNamespace(
+        perf_counter=lambda: (log.append("clock"), time.perf_counter())[1]))
+    P, Y = _classifier(300, 4, 9)
+    realdata.code_predictions(P, Y, compressors=False)
+    first_clock = log.index("clock")
+    assert "encode" in log[:first_clock] and "decode" in log[:first_clock], log
+    assert log[first_clock:] == ["clock", "encode", "clock", "decode", "clock"], log
