@@ -619,15 +619,17 @@ def model_from_header(header: dict, train_raw: bytes | None, path: str = "the in
         want = header.get("train_sha256")
         if not isinstance(want, str):
             _corrupt(path, "the header has no train_sha256")
-        name = header.get("train_name") or "the training file"
+        # text from the file reaches the terminal only with its control characters escaped
+        name = printable(header.get("train_name") or "the training file")[:200]
+        want_shown = printable(want[:16])
         if train_raw is None:
             raise XentsimError(f"{path} was coded with a model trained on {name} (sha256 "
-                               f"{want[:16]}...): give it with --train")
+                               f"{want_shown}...): give it with --train")
         got = sha256_hex(train_raw)
         if got != want:
             raise XentsimError(
                 f"--train {train_path!r} is not the file {path} was trained on: its sha256 is "
-                f"{got[:16]}..., the header wants {want[:16]}... ({name}, "
+                f"{got[:16]}..., the header wants {want_shown}... ({name}, "
                 f"{header.get('train_bytes')} bytes)")
         if header["symbols"] == "bytes":
             train = np.frombuffer(train_raw, dtype=np.uint8)

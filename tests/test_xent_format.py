@@ -278,3 +278,17 @@ def test_an_existing_output_that_is_not_a_regular_file_is_refused_and_kept(tmp_p
         write_atomic(fifo, b"data")
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
     assert no_leftovers(tmp_path)
+
+
+def test_control_characters_from_a_crafted_header_are_escaped_in_messages(tmp_path, capsys):
+    header = dict(GOOD_HEADER, model="static", alpha=0.5, precision=24, train_bytes=3,
+                  train_sha256="\x1b[2J" + "0" * 60, train_name="evil\x1b]0;owned\x07\n.txt")
+    del header["contexts"], header["pairs"]
+    bad = tmp_path / "crafted.xent"
+    bad.write_bytes(_xent_with_header(json.dumps(header).encode()))
+    (tmp_path / "t.txt").write_bytes(b"abc")
+    for extra, needle in (((), "give it with --train"), (("--train", str(tmp_path / "t.txt")), "is not the file")):
+        (code, out, err), _ = decode_to(tmp_path, capsys, bad, *extra)
+        assert code == 2 and out == "" and needle in err, err
+        assert err.count("\n") == 1 and all(c.isprintable() for c in err[:-1]), repr(err)
+        assert "evil\\x1b]0;owned\\x07\\n.txt" in err and "\\x1b[2J" in err, err
