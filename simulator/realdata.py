@@ -381,7 +381,12 @@ def check_predictions(probs, targets, *, normalize: bool = False):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise XentsimError(f"--probs row {i} holds a negative or non-finite value")
-    sums = P.sum(axis=1)
+    with np.errstate(over="ignore"):  # an overflowing row is refused below, by number
+        sums = P.sum(axis=1)
+    if not np.isfinite(sums).all():
+        i = int(np.flatnonzero(~np.isfinite(sums))[0])
+        raise XentsimError(f"--probs row {i} sums beyond the largest float (its values are finite "
+                           "but their sum overflows): it is not a probability row; rescale it")
     if normalize:
         if (sums <= 0).any():
             i = int(np.flatnonzero(sums <= 0)[0])

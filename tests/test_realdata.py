@@ -470,3 +470,16 @@ def test_prediction_timings_start_after_the_kernels_are_loaded(monkeypatch):
     first_clock = log.index("clock")
     assert "encode" in log[:first_clock] and "decode" in log[:first_clock], log
     assert log[first_clock:] == ["clock", "encode", "clock", "decode", "clock"], log
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's overflow warning is an extra stderr line
+@pytest.mark.parametrize("normalize", [[], ["--normalize"]])
+def test_a_probability_row_whose_sum_overflows_is_refused_naming_the_row(tmp_path, capsys, normalize):
+    P = np.full((3, 2), 0.5)
+    P[1] = [1e308, 1e308]
+    np.save(tmp_path / "P.npy", P)
+    np.save(tmp_path / "Y.npy", np.array([0, 1, 0]))
+    code, out, err = _run(["code", "--probs", str(tmp_path / "P.npy"), "--targets",
+                           str(tmp_path / "Y.npy"), *normalize], capsys)
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and err.startswith("xentsim: error: --probs row 1 sums beyond"), err
