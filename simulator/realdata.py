@@ -149,6 +149,9 @@ def npy_array(data: bytes, path, what: str) -> np.ndarray:
     Numbers stored in the other byte order are converted to the machine's (values unchanged)."""
     import io
 
+    if not data.startswith(b"\x93NUMPY"):  # np.load would take it for a pickle
+        raise XentsimError(f"{what} {str(path)!r} is not a .npy file (it does not start with "
+                           "the .npy magic bytes \\x93NUMPY)")
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:

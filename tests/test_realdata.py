@@ -385,7 +385,7 @@ def _bad_cases(tmp):
         "npy negative": (["code", str(tmp / "neg.npy"), "--symbols", "npy", "--order", "0", "--model", "kt"], "FILE[1] is -2"),
         "npy out of range": (["code", str(tmp / "big.npy"), "--symbols", "npy", "--alphabet", "5", "--order", "0",
                               "--model", "kt"], "FILE[1] is 7"),
-        "not a npy": (["code", "--probs", str(tmp / "P0.npy"), "--targets", str(tmp / "Y.npy")], "not a readable .npy"),
+        "not a npy": (["code", "--probs", str(tmp / "P0.npy"), "--targets", str(tmp / "Y.npy")], "not a .npy file"),
         "rows not summing": (["code", "--probs", str(tmp / "P.npy"), "--targets", str(tmp / "Y4.npy")], "row 0 sums to 1.2"),
         "lengths differ": (["code", "--probs", str(tmp / "P1.npy"), "--targets", str(tmp / "Y.npy")], "4 rows but --targets has 3"),
         "negative alpha": (["code", C + "/alice29.txt", "--train", C + "/asyoulik.txt", "--order", "1", "--alpha", "-1"], "alpha"),
@@ -483,3 +483,19 @@ def test_a_probability_row_whose_sum_overflows_is_refused_naming_the_row(tmp_pat
                            str(tmp_path / "Y.npy"), *normalize], capsys)
     assert code == 2 and out == "", err
     assert err.count("\n") == 1 and err.startswith("xentsim: error: --probs row 1 sums beyond"), err
+
+
+def test_a_text_file_given_as_npy_is_not_a_npy_file(tmp_path, capsys):
+    text, a = tmp_path / "notes.txt", tmp_path / "a.npy"
+    text.write_bytes(b"hello, this is text\n")
+    np.save(a, np.array([0, 1, 1, 0]))
+    np.save(tmp_path / "P.npy", np.full((4, 2), 0.5))
+    cases = {"FILE": ["code", str(text), "--symbols", "npy", "--model", "kt", "--order", "0"],
+             "--probs": ["code", "--probs", str(text), "--targets", str(a)],
+             "--targets": ["code", "--probs", str(tmp_path / "P.npy"), "--targets", str(text)],
+             "--train": ["code", str(a), "--symbols", "npy", "--train", str(text), "--order", "0"]}
+    for what, argv in cases.items():
+        code, out, err = _run(argv, capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1, (what, err)
+        assert f"{what} {str(text)!r} is not a .npy file" in err, (what, err)
+        assert "pickle" not in err, (what, err)
