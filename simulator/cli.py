@@ -411,6 +411,8 @@ def _cmd_code(args) -> int:
                 raise XentsimError(f"{option} applies to the static model only, not {args.model}")
     if args.alphabet is not None and args.symbols != "npy":
         raise XentsimError("--alphabet applies to --symbols npy only (bytes have K = 256)")
+    if args.out is not None:
+        realdata.check_output(args.out, "--out", {"FILE": args.file, "--train": args.train})
     alpha = realdata.parse_alpha(args.alpha)
     x, raw, _ = realdata.read_symbols(args.file, args.symbols, "FILE")
     train = train_raw = None
@@ -463,6 +465,7 @@ def _cmd_decode(args) -> int:
 
     from . import realdata
 
+    realdata.check_output(args.output, "-o/--output", {"F.xent": args.xent, "--train": args.train})
     data = realdata.read_bytes(args.xent, "F.xent")
     train_raw = None if args.train is None else realdata.read_bytes(args.train, "--train")
     t0 = time.perf_counter()

@@ -84,6 +84,28 @@ def read_bytes(path, what: str = "FILE") -> bytes:
         raise XentsimError(f"{what} {str(path)!r} cannot be read: {exc.strerror or exc}") from None
 
 
+def check_output(path, option: str, inputs: dict | None = None) -> None:
+    """Refuse, in one XentsimError naming the option, an output path that names no file
+    (``--out ''`` would become the folder ``.``), one that names an input (``inputs``
+    maps an option to its path: writing would destroy it) and an existing target that
+    is not a regular file (a device, a FIFO, a folder: the rename would replace it)."""
+    if not str(path).strip():
+        raise XentsimError(f"{option} is empty ({str(path)!r}): give the name of the file to write")
+    for other, given in (inputs or {}).items():
+        if given is None:
+            continue
+        try:
+            same = os.path.samefile(path, given)
+        except OSError:  # either does not exist (yet): compare the resolved names
+            same = Path(path).resolve() == Path(given).resolve()
+        if same:
+            raise XentsimError(f"{option} {str(path)!r} is the same file as {other} {str(given)!r}: "
+                               "writing it would destroy the input; choose another name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise XentsimError(f"{option} {str(path)!r} exists and is not a regular file: "
+                           "xentsim writes only regular files; choose another name")
+
+
 def load_npy(path, what: str) -> np.ndarray:
     """A .npy array (no pickles), or a one-line XentsimError naming it."""
     return npy_array(read_bytes(path, what), path, what)
@@ -123,16 +145,28 @@ def read_symbols(path, kind: str = "bytes", what: str = "FILE"):
 
 
 def npy_array(data: bytes, path, what: str) -> np.ndarray:
-    """The array of .npy bytes (no pickles), or a one-line XentsimError naming the file."""
+    """The array of .npy bytes (no pickles), or a one-line XentsimError naming the file.
+    Numbers stored in the other byte order are converted to the machine's (values unchanged)."""
     import io
 
+    if not data.startswith(b"\x93NUMPY"):  # np.load would take it for a pickle
+        raise XentsimError(f"{what} {str(path)!r} is not a .npy file (it does not start with "
+                           "the .npy magic bytes \\x93NUMPY)")
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise XentsimError(f"{what} {str(path)!r} is not a readable .npy file: {' '.join(str(exc).split())}") from None
     if not isinstance(arr, np.ndarray):
         raise XentsimError(f"{what} {str(path)!r} holds no single array")
+    if arr.dtype.kind in "iuf" and not arr.dtype.isnative:  # the compiled coder reads native order
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # the same values
     return arr
+
+
+def printable(text) -> str:
+    """``text`` with every non-printable character (ESC, newlines, ...) shown as its
+    Python escape, so that text from a file cannot drive the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def sha256_hex(data: bytes) -> str:
@@ -257,10 +291,10 @@ def _explain_refusal(x, model, exc):
     s = int(x[i])
     shown = f"{s}" + (f" (0x{s:02x}{' ' + repr(chr(s)) if 32 <= s < 127 else ''})" if model.n_symbols == 256 else "")
     unseen = model.rows_of(x[: i + 1])[i] < 0
-    if unseen:
-        why = f"its context (the {model.order} symbols before it) never occurs in the training data"
-    elif model.order == 0:
+    if model.order == 0:
         why = "it never occurs in the training data (N(x) = 0)"
+    elif unseen:
+        why = f"its context (the {model.order} symbols before it) never occurs in the training data"
     else:
         why = "it never follows its context in the training data (N(c, x) = 0)"
     raise UnencodableSymbolError(
@@ -268,6 +302,12 @@ def _explain_refusal(x, model, exc):
         f"q(x | c) = 0 and its code length is infinite (H(p,q) = inf): the coder refuses it; "
         f"smooth the model with alpha > 0"
     ) from None
+
+
+def _rowless(model) -> bool:
+    """A trained model without a single row (empty training data and alpha = 0): it gives
+    every symbol probability 0, so only the empty message is codable (to no bits)."""
+    return isinstance(model, TrainedModel) and model.cum.shape[0] == 0
 
 
 def code_symbols(symbols, model, raw: bytes | None = None, *, compressors: bool = True):
@@ -281,16 +321,20 @@ def code_symbols(symbols, model, raw: bytes | None = None, *, compressors: bool 
 
     x = np.ascontiguousarray(symbols)
     n = int(x.size)
-    decode(encode(x[:0], model), model, 0)  # load the compiled kernels: not part of the timing
+    rowless = _rowless(model)
+    if rowless and n:  # q = 0 everywhere: refuse at position 0, in the data's terms
+        _explain_refusal(x, model, UnencodableSymbolError("the model has no rows"))
+    if not rowless:
+        decode(encode(x[:0], model), model, 0)  # load the compiled kernels: not part of the timing
     t0 = time.perf_counter()
     try:
-        bits = encode(x, model)
+        bits = bitarray(endian="big") if rowless else encode(x, model)
     except UnencodableSymbolError as exc:
         if isinstance(model, TrainedModel):
             _explain_refusal(x, model, exc)
         raise
     t1 = time.perf_counter()
-    back = decode(bits, model, n)
+    back = x.copy() if rowless else decode(bits, model, n)
     t2 = time.perf_counter()
     ok = bool(np.array_equal(back.astype(np.int64), x.astype(np.int64)))
     if not ok:  # pragma: no cover - a coder bug, never data
@@ -340,7 +384,12 @@ def check_predictions(probs, targets, *, normalize: bool = False):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise XentsimError(f"--probs row {i} holds a negative or non-finite value")
-    sums = P.sum(axis=1)
+    with np.errstate(over="ignore"):  # an overflowing row is refused below, by number
+        sums = P.sum(axis=1)
+    if not np.isfinite(sums).all():
+        i = int(np.flatnonzero(~np.isfinite(sums))[0])
+        raise XentsimError(f"--probs row {i} sums beyond the largest float (its values are finite "
+                           "but their sum overflows): it is not a probability row; rescale it")
     if normalize:
         if (sums <= 0).any():
             i = int(np.flatnonzero(sums <= 0)[0])
@@ -420,6 +469,9 @@ def code_predictions(probs, targets, *, normalize: bool = False, precision: int 
         ok = True
     else:
         model = ConditionalModel(P, b)
+        m = min(n, 64)  # load or compile the kernels on a short prefix: not part of the timing
+        head = ConditionalModel(P[:m], b)
+        decode(encode(Y[:m], head), head, m)
         t0 = time.perf_counter()
         bits = encode(Y, model)
         t1 = time.perf_counter()
@@ -469,6 +521,14 @@ def _corrupt(path, why):
 
 _HEADER_TYPES = {"symbols": str, "alphabet": int, "n": int, "crc32": int, "model": str,
                  "order": int, "nbits": int}
+#: the other keys a header may hold (module doc), with their JSON types
+_OPTIONAL_TYPES = {"dtype": (str,), "alpha": (int, float), "precision": (int,),
+                   "train_sha256": (str,), "train_bytes": (int,), "train_name": (str, type(None)),
+                   "contexts": (int,), "pairs": (int,)}
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def unpack(data: bytes, path: str = "the input"):
@@ -490,15 +550,21 @@ def unpack(data: bytes, path: str = "the input"):
     if _crc(head) != crc:
         _corrupt(path, "the header's CRC-32 does not match (damaged header)")
     try:
-        header = json.loads(data[9: 9 + L].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        header = json.loads(data[9: 9 + L].decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         _corrupt(path, "the header is not JSON")
     if not isinstance(header, dict):
         _corrupt(path, "the header is not a JSON object")
+    unknown = sorted(set(header) - set(_HEADER_TYPES) - set(_OPTIONAL_TYPES))
+    if unknown:
+        _corrupt(path, f"the header has unknown fields {printable(', '.join(map(repr, unknown)))[:200]}")
+    for key, types in _OPTIONAL_TYPES.items():
+        if key in header and (not isinstance(header[key], types) or isinstance(header[key], bool)):
+            _corrupt(path, f"header field {key!r} is invalid ({printable(repr(header[key]))[:80]})")
     for key, typ in _HEADER_TYPES.items():
         v = header.get(key)
         if not isinstance(v, typ) or isinstance(v, bool) or (typ is int and v < 0):
-            _corrupt(path, f"header field {key!r} is missing or invalid ({v!r})")
+            _corrupt(path, f"header field {key!r} is missing or invalid ({printable(repr(v))[:80]})")
     if header["symbols"] not in ("bytes", "npy") or header["model"] not in FILE_MODELS:
         _corrupt(path, f"header names symbols {header['symbols']!r} / model {header['model']!r}")
     nbits = header["nbits"]
@@ -561,15 +627,17 @@ def model_from_header(header: dict, train_raw: bytes | None, path: str = "the in
         want = header.get("train_sha256")
         if not isinstance(want, str):
             _corrupt(path, "the header has no train_sha256")
-        name = header.get("train_name") or "the training file"
+        # text from the file reaches the terminal only with its control characters escaped
+        name = printable(header.get("train_name") or "the training file")[:200]
+        want_shown = printable(want[:16])
         if train_raw is None:
             raise XentsimError(f"{path} was coded with a model trained on {name} (sha256 "
-                               f"{want[:16]}...): give it with --train")
+                               f"{want_shown}...): give it with --train")
         got = sha256_hex(train_raw)
         if got != want:
             raise XentsimError(
                 f"--train {train_path!r} is not the file {path} was trained on: its sha256 is "
-                f"{got[:16]}..., the header wants {want[:16]}... ({name}, "
+                f"{got[:16]}..., the header wants {want_shown}... ({name}, "
                 f"{header.get('train_bytes')} bytes)")
         if header["symbols"] == "bytes":
             train = np.frombuffer(train_raw, dtype=np.uint8)
@@ -611,7 +679,12 @@ def decompress(data: bytes, train_raw: bytes | None = None, path: str = "the inp
     check_memory(n * (itemsize + 8), f"decoding {n} symbols")
     model = model_from_header(header, train_raw, path, train_path)
     try:
-        symbols = decode(bits, model, n)
+        if _rowless(model):  # only the empty message, coded to no bits
+            if n or len(bits):
+                raise XentsimError("the model gives every symbol probability 0")
+            symbols = np.zeros(0, dtype=np.int64)
+        else:
+            symbols = decode(bits, model, n)
     except UnencodableSymbolError as exc:  # pragma: no cover - decode raises XentsimError
         _corrupt(path, str(exc))
     except XentsimError as exc:

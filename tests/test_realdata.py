@@ -385,7 +385,7 @@ def _bad_cases(tmp):
         "npy negative": (["code", str(tmp / "neg.npy"), "--symbols", "npy", "--order", "0", "--model", "kt"], "FILE[1] is -2"),
         "npy out of range": (["code", str(tmp / "big.npy"), "--symbols", "npy", "--alphabet", "5", "--order", "0",
                               "--model", "kt"], "FILE[1] is 7"),
-        "not a npy": (["code", "--probs", str(tmp / "P0.npy"), "--targets", str(tmp / "Y.npy")], "not a readable .npy"),
+        "not a npy": (["code", "--probs", str(tmp / "P0.npy"), "--targets", str(tmp / "Y.npy")], "not a .npy file"),
         "rows not summing": (["code", "--probs", str(tmp / "P.npy"), "--targets", str(tmp / "Y4.npy")], "row 0 sums to 1.2"),
         "lengths differ": (["code", "--probs", str(tmp / "P1.npy"), "--targets", str(tmp / "Y.npy")], "4 rows but --targets has 3"),
         "negative alpha": (["code", C + "/alice29.txt", "--train", C + "/asyoulik.txt", "--order", "1", "--alpha", "-1"], "alpha"),
@@ -410,3 +410,92 @@ def test_an_order_whose_tables_do_not_fit_is_refused_with_exit_2(monkeypatch, ca
     code, out, err = _run(["code", str(CORPUS / "alice29.txt"), "--train", str(CORPUS / "lcet10.txt"),
                            "--order", "3"], capsys)
     assert code == 2 and "MiB" in err and err.count("\n") == 1
+
+
+def test_big_endian_npy_arrays_code_with_their_values_unchanged(tmp_path, capsys):
+    y = np.array([0, 1, 2, 3, 1, 2, 0, 3], dtype=">i4")
+    np.save(tmp_path / "ybe.npy", y)
+    code, out, err = _run(["code", str(tmp_path / "ybe.npy"), "--symbols", "npy", "--model", "kt",
+                           "--order", "1", "--out", str(tmp_path / "y.xent"), "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["roundtrip_ok"] and d["n_symbols"] == 8 and d["alphabet_size"] == 4
+    code, _, err = _run(["decode", str(tmp_path / "y.xent"), "-o", str(tmp_path / "back.npy")], capsys)
+    assert code == 0, err
+    assert np.array_equal(np.load(tmp_path / "back.npy"), y)
+    P, Y = _classifier(200, 3, 4)
+    np.save(tmp_path / "P.npy", P.astype(">f8"))
+    np.save(tmp_path / "Y.npy", Y.astype(">i8"))
+    code, out, err = _run(["code", "--probs", str(tmp_path / "P.npy"), "--targets",
+                           str(tmp_path / "Y.npy"), "--json"], capsys)
+    assert code == 0, err
+    native, _ = realdata.code_predictions(P, Y)
+    assert json.loads(out)["total_bits"] == native.total_bits
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_an_empty_training_file_without_smoothing_codes_only_the_empty_file(tmp_path, capsys, order):
+    (tmp_path / "empty.bin").write_bytes(b"")
+    (tmp_path / "a.txt").write_bytes(b"#abc")
+    empty, xent = str(tmp_path / "empty.bin"), str(tmp_path / "e.xent")
+    code, out, err = _run(["code", empty, "--train", empty, "--order", str(order), "--alpha", "0",
+                           "--out", xent, "--json"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["n_symbols"] == 0 and d["total_bits"] == 0 and d["roundtrip_ok"]
+    code, _, err = _run(["decode", xent, "--train", empty, "-o", str(tmp_path / "back")], capsys)
+    assert code == 0 and (tmp_path / "back").read_bytes() == b"", err
+    code, out, err = _run(["code", str(tmp_path / "a.txt"), "--train", empty, "--order", str(order),
+                           "--alpha", "0"], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "position 0 holds the symbol 35" in err and "never occurs in the training data" in err, err
+
+
+def test_prediction_timings_start_after_the_kernels_are_loaded(monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    log = []
+    real_encode, real_decode = realdata.encode, realdata.decode
+
+    def spy(name, fn):
+        return lambda *a, **k: (log.append(name), fn(*a, **k))[1]
+
+    monkeypatch.setattr(realdata, "encode", spy("encode", real_encode))
+    monkeypatch.setattr(realdata, "decode", spy("decode", real_decode))
+    monkeypatch.setattr(realdata, "time", SimpleNamespace(
+        perf_counter=lambda: (log.append("clock"), time.perf_counter())[1]))
+    P, Y = _classifier(300, 4, 9)
+    realdata.code_predictions(P, Y, compressors=False)
+    first_clock = log.index("clock")
+    assert "encode" in log[:first_clock] and "decode" in log[:first_clock], log
+    assert log[first_clock:] == ["clock", "encode", "clock", "decode", "clock"], log
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's overflow warning is an extra stderr line
+@pytest.mark.parametrize("normalize", [[], ["--normalize"]])
+def test_a_probability_row_whose_sum_overflows_is_refused_naming_the_row(tmp_path, capsys, normalize):
+    P = np.full((3, 2), 0.5)
+    P[1] = [1e308, 1e308]
+    np.save(tmp_path / "P.npy", P)
+    np.save(tmp_path / "Y.npy", np.array([0, 1, 0]))
+    code, out, err = _run(["code", "--probs", str(tmp_path / "P.npy"), "--targets",
+                           str(tmp_path / "Y.npy"), *normalize], capsys)
+    assert code == 2 and out == "", err
+    assert err.count("\n") == 1 and err.startswith("xentsim: error: --probs row 1 sums beyond"), err
+
+
+def test_a_text_file_given_as_npy_is_not_a_npy_file(tmp_path, capsys):
+    text, a = tmp_path / "notes.txt", tmp_path / "a.npy"
+    text.write_bytes(b"hello, this is text\n")
+    np.save(a, np.array([0, 1, 1, 0]))
+    np.save(tmp_path / "P.npy", np.full((4, 2), 0.5))
+    cases = {"FILE": ["code", str(text), "--symbols", "npy", "--model", "kt", "--order", "0"],
+             "--probs": ["code", "--probs", str(text), "--targets", str(a)],
+             "--targets": ["code", "--probs", str(tmp_path / "P.npy"), "--targets", str(text)],
+             "--train": ["code", str(a), "--symbols", "npy", "--train", str(text), "--order", "0"]}
+    for what, argv in cases.items():
+        code, out, err = _run(argv, capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1, (what, err)
+        assert f"{what} {str(text)!r} is not a .npy file" in err, (what, err)
+        assert "pickle" not in err, (what, err)

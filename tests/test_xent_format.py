@@ -189,3 +189,106 @@ def test_decode_errors_in_a_real_process_are_one_line(tmp_path):
                        capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------- output paths
+
+
+def _one_line_refusal(capsys, argv, needle):
+    code, out, err = run(argv, capsys)
+    assert code == 2 and out == "", err
+    assert err.startswith("xentsim: error: ") and err.count("\n") == 1, err
+    assert needle in err, err
+    return err
+
+
+def test_an_empty_output_path_is_refused_naming_the_option(tmp_path, capsys):
+    xent = code_to(tmp_path, capsys, ALICE, "--train", YOULIK, "--order", "1")
+    _one_line_refusal(capsys, ["decode", str(xent), "--train", YOULIK, "-o", ""], "-o/--output is empty")
+    _one_line_refusal(capsys, ["code", ALICE, "--train", YOULIK, "--order", "1", "--out", ""],
+                      "--out is empty")
+    assert no_leftovers(tmp_path)
+
+
+def _xent_with_header(text: bytes, stream: bytes = b"") -> bytes:
+    """A .xent file whose header is ``text`` verbatim, with a correct CRC-32."""
+    head = b"XENT\x01" + struct.pack(">I", len(text)) + text
+    return head + struct.pack(">I", zlib.crc32(head) & 0xFFFFFFFF) + stream
+
+
+GOOD_HEADER = {"symbols": "bytes", "alphabet": 256, "n": 0, "crc32": 0, "model": "kt", "order": 0,
+               "nbits": 0, "contexts": 0, "pairs": 0}
+
+
+@pytest.mark.parametrize("text", [
+    b"[" * 100000 + b"]" * 100000,
+    b'{"a":' + b"[" * 100000 + b"]" * 100000 + b"}",
+    json.dumps(dict(GOOD_HEADER, extra=1)).encode(),
+    json.dumps(dict(GOOD_HEADER, contexts=[0])).encode(),
+    json.dumps(dict(GOOD_HEADER, train_name={"a": [1]})).encode(),
+    json.dumps(dict(GOOD_HEADER, alpha=float("nan"))).encode(),
+])
+def test_a_nested_or_unknown_header_is_not_a_valid_xent_file(tmp_path, capsys, text):
+    bad = tmp_path / "bad.xent"
+    bad.write_bytes(_xent_with_header(text))
+    _refused(tmp_path, capsys, bad, needle="not a valid .xent file")
+
+
+def test_a_flat_header_with_the_known_keys_decodes(tmp_path, capsys):
+    good = tmp_path / "good.xent"
+    good.write_bytes(_xent_with_header(json.dumps(GOOD_HEADER).encode()))
+    (code, _, err), out = decode_to(tmp_path, capsys, good)
+    assert code == 0 and out.read_bytes() == b"", err
+
+
+def test_an_output_naming_an_input_is_refused_and_the_input_is_kept(tmp_path, capsys):
+    train, file = tmp_path / "t2.txt", tmp_path / "a.txt"
+    train.write_bytes(Path(YOULIK).read_bytes()[:5000])
+    file.write_bytes(Path(ALICE).read_bytes()[:3000])
+    before = {p: p.read_bytes() for p in (train, file)}
+    spelled = str(tmp_path / "sub" / ".." / "t2.txt")
+    (tmp_path / "sub").mkdir()
+    for out, needle in ((train, "same file as --train"), (spelled, "same file as --train"),
+                        (file, "same file as FILE")):
+        _one_line_refusal(capsys, ["code", str(file), "--train", str(train), "--order", "1",
+                                   "--out", str(out)], needle)
+    xent = code_to(tmp_path, capsys, file, "--train", str(train), "--order", "1")
+    before[xent] = xent.read_bytes()
+    _one_line_refusal(capsys, ["decode", str(xent), "--train", str(train), "-o", str(xent)],
+                      "same file as F.xent")
+    _one_line_refusal(capsys, ["decode", str(xent), "--train", str(train), "-o", str(train)],
+                      "same file as --train")
+    assert all(p.read_bytes() == data for p, data in before.items())
+    assert no_leftovers(tmp_path)
+
+
+def test_an_existing_output_that_is_not_a_regular_file_is_refused_and_kept(tmp_path, capsys):
+    import os
+    import stat
+
+    from simulator._files import write_atomic
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    xent = code_to(tmp_path, capsys, ALICE, "--model", "kt", "--order", "1")
+    _one_line_refusal(capsys, ["decode", str(xent), "-o", str(fifo)], "not a regular file")
+    _one_line_refusal(capsys, ["code", ALICE, "--model", "kt", "--order", "1", "--out", str(fifo)],
+                      "not a regular file")
+    with pytest.raises(realdata.XentsimError, match="not a regular file"):
+        write_atomic(fifo, b"data")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert no_leftovers(tmp_path)
+
+
+def test_control_characters_from_a_crafted_header_are_escaped_in_messages(tmp_path, capsys):
+    header = dict(GOOD_HEADER, model="static", alpha=0.5, precision=24, train_bytes=3,
+                  train_sha256="\x1b[2J" + "0" * 60, train_name="evil\x1b]0;owned\x07\n.txt")
+    del header["contexts"], header["pairs"]
+    bad = tmp_path / "crafted.xent"
+    bad.write_bytes(_xent_with_header(json.dumps(header).encode()))
+    (tmp_path / "t.txt").write_bytes(b"abc")
+    for extra, needle in (((), "give it with --train"), (("--train", str(tmp_path / "t.txt")), "is not the file")):
+        (code, out, err), _ = decode_to(tmp_path, capsys, bad, *extra)
+        assert code == 2 and out == "" and needle in err, err
+        assert err.count("\n") == 1 and all(c.isprintable() for c in err[:-1]), repr(err)
+        assert "evil\\x1b]0;owned\\x07\\n.txt" in err and "\\x1b[2J" in err, err
