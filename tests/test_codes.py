@@ -590,3 +590,65 @@ def test_reference_decoder_refuses_exactly_the_damaged_streams_the_fast_decoder_
             assert outcomes[0].startswith(f"bits ({len(bits)} bits) is not the encoding of any {n}-symbol")
             refused += 1
     assert refused > 50  # most damage is caught; the rest decodes to some other message
+
+
+def test_shannon_refusal_names_q_the_excess_and_the_symbols_left_without_codeword():
+    with pytest.raises(XentsimError) as err:
+        ShannonCode([0.5, 0.5] + [1e-13] * 7)
+    assert str(err.value) == (
+        "q's values sum to 1 + 7e-13, more than 1, so its Shannon lengths ceil(-log2 q) "
+        "violate Kraft's inequality (sum 2^-l = 1 + about 2^-41.2 > 1) and form no prefix "
+        "code: handed out shortest first, no codeword is left for q[2] = 1e-13 (length 44), "
+        "q[3] = 1e-13 (length 44), q[4] = 1e-13 (length 44), q[5] = 1e-13 (length 44), "
+        "q[6] = 1e-13 (length 44) and 2 more. Give a q that sums to at most 1 "
+        "(q = (0.5, 0.5, 1e-13, 1e-13, 1e-13, 1e-13, ... 9 values))")
+    # up to 8 values of q are shown in full; up to 5 refused symbols need no "more"
+    with pytest.raises(XentsimError, match=r"\(length 44\) and 1 more\. .*\(q = \(0\.5, 0\.5, "
+                       r"1e-13, 1e-13, 1e-13, 1e-13, 1e-13, 1e-13\)\)$"):
+        ShannonCode([0.5, 0.5] + [1e-13] * 6)
+    with pytest.raises(XentsimError, match=r"q\[6\] = 1e-13 \(length 44\)\. Give"):
+        ShannonCode([0.5, 0.5] + [1e-13] * 5)
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        ShannonCode([1.5, -0.5])
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        shannon_lengths([1.5, -0.5])
+    assert repr(ShannonCode([0.5, 0.5])) == "<ShannonCode 'shannon': K=2, max length 1>"
+
+
+def test_kraft_excess_is_exact_for_a_power_of_two_and_approximate_otherwise():
+    from simulator.codes.prefix import kraft_excess_text, kraft_overflow
+    assert kraft_excess_text(9, 3) == "2^-3"
+    assert kraft_excess_text(12, 3) == "2^-1"
+    assert kraft_excess_text(11, 3) == "about 2^-1.4"  # 3/8
+    assert kraft_overflow(np.array([1, 2, 2]), np.array([True, True, True])).size == 0
+    assert kraft_overflow(np.array([1, 1, 1]), np.array([True, True, True])).tolist() == [2]
+
+
+def test_bad_symbols_and_pmfs_are_refused_by_name_and_value():
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    with pytest.raises(XentsimError, match=r"^symbol is 3, must be <= 2"):
+        code.codeword(3)
+    with pytest.raises(XentsimError, match=r"^symbol is -1, must be >= 0"):
+        code.codeword(-1)
+    with pytest.raises(XentsimError, match=r"^p has 2 symbols but the code has 3$"):
+        code.expected_length([0.5, 0.5])
+    with pytest.raises(XentsimError, match=r"^p\[1\] is -0\.5"):
+        code.expected_length([0.5, -0.5, 1.0])
+    with pytest.raises(UnencodableSymbolError, match=r"^symbol 2 \(at position 1\)"):
+        HuffmanCode([0.5, 0.5, 0.0]).symbol_lengths([0, 2])
+    with pytest.raises(UnencodableSymbolError, match=r"^symbol 2 has no codeword \(q\(2\) = 0\)"):
+        HuffmanCode([0.5, 0.5, 0.0]).codeword(2)
+
+
+def test_block_decoder_counts_left_over_bits_and_names_n_symbols():
+    code = BlockHuffmanCode([0.75, 0.25], 2)
+    x = np.array([0, 1, 1, 0, 1])
+    bits = code.encode(x)
+    assert code.decode(bits, 5).tolist() == x.tolist()
+    bits.extend("101")
+    with pytest.raises(XentsimError, match=r"^3 bits are left over after decoding 5 symbols$"):
+        code.decode(bits, 5)
+    with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0"):
+        code.decode(bits, -1)
+    # a tuple with probability 0 and no codeword does not make the expectation infinite
+    assert BlockHuffmanCode([0.5, 0.5, 0.0], 2).expected_length([0.5, 0.5, 0.0]) == 2.0
