@@ -212,3 +212,33 @@ def test_theory_half_width_is_bernstein_per_symbol_plus_slack_plus_rounding():
     want = B.bernstein_half_width(var, dev, 3 * 50, 0.01) * 50 / 101 + 1e-9
     assert B.theory_half_width(block, [0.75, 0.25], 101, 3, 0.01) == \
         pytest.approx(want, rel=1e-15, abs=0)
+
+
+def test_student_t_quantile_is_bisected_up_to_df_200_and_below_t_equal_1():
+    assert B.student_t_quantile(0.99, 200) == pytest.approx(2.600634436191558, rel=1e-13, abs=0)
+    assert B.student_t_quantile(0.5, 10) == pytest.approx(0.6998120613124317, rel=1e-13, abs=0)
+    assert B.student_t_quantile(0.5, 1) == pytest.approx(1.0, rel=1e-13, abs=0)  # tan(pi/4)
+
+
+def test_exact_mean_survives_cancellation_that_a_float_dot_product_loses():
+    from fractions import Fraction
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0.1, 1, 50)
+    v = rng.uniform(-1, 1, 50) * 2.0**30
+    v[-1] = -(w[:-1] @ v[:-1]) / w[-1]  # sum w v is now ~1e-8 of terms ~1e9
+    exact = sum(Fraction(a) * Fraction(b) for a, b in zip(w, v)) / sum(Fraction(a) for a in w)
+    assert B.exact_mean(w, v) == pytest.approx(float(exact), rel=1e-15, abs=0)
+    assert B.exact_mean([0.3], [7.0]) == 7.0
+    assert B.exact_mean([0.3, 0.7], [7.0, 7.0]) == 7.0
+
+
+def test_unit_spread_drops_impossible_units_and_normalises_the_weights():
+    src = IIDSource([0.5, 0.5, 0.0])
+    # the arithmetic coder gives the impossible symbol -log2 0 = inf bits; p(2) = 0 drops it
+    assert B.unit_spread(ArithmeticCode([0.5, 0.5, 0.0]), src) == (1.0, 0.0, 0.0)
+
+    class Stub:  # a unit law whose weights sum to 4, not 1
+        def unit_law(self, source):
+            return np.array([2.0, 2.0]), np.array([1.0, 3.0])
+
+    assert B.unit_spread(Stub(), src) == (2.0, 1.0, 1.0)
