@@ -652,3 +652,33 @@ def test_block_decoder_counts_left_over_bits_and_names_n_symbols():
         code.decode(bits, -1)
     # a tuple with probability 0 and no codeword does not make the expectation infinite
     assert BlockHuffmanCode([0.5, 0.5, 0.0], 2).expected_length([0.5, 0.5, 0.0]) == 2.0
+
+
+def test_huffman_breaks_weight_ties_by_symbol_index_lowest_merged_first():
+    # 20 equal weights: 8 codewords of length 5 and 12 of length 4; the ties go to the
+    # first symbols, as the (weight, symbol) order documents.
+    assert HuffmanCode([1 / 20] * 20).lengths.tolist() == [5] * 8 + [4] * 12
+
+
+def test_zero_probability_symbols_get_no_shannon_length():
+    assert shannon_lengths([0.5, 0.5, 0.0]).tolist() == [1, 1, 0]
+    assert shannon_lengths([1.0, 0.0]).tolist() == [0, 0]
+
+
+def test_constructors_and_decoders_name_the_bad_argument():
+    for make in (HuffmanCode, huffman_lengths, lambda q: BlockHuffmanCode(q, 2)):
+        with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+            make([1.5, -0.5])
+    with pytest.raises(XentsimError, match=r"^block size k is 0, must be >= 1"):
+        BlockHuffmanCode([0.5, 0.5], 0)
+    assert BlockHuffmanCode([0.5, 0.5], 2).name == "block-huffman"
+    assert repr(BlockHuffmanCode([0.5, 0.25, 0.25], 2)) == "<BlockHuffmanCode k=2: K=3, 9 tuples>"
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    with pytest.raises(XentsimError, match=r"^symbols\[1\] is 3, outside the alphabet 0\.\.2$"):
+        code.encode([0, 3])
+    bits = code.encode([0, 1])
+    bits.extend("0")
+    with pytest.raises(XentsimError, match=r"^1 bits are left over after decoding 2 symbols$"):
+        code.decode(bits, 2)
+    with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0"):
+        code.decode(bits, -1)
