@@ -6,7 +6,9 @@
 # mutated (see README, "Testing").
 #
 #   tools/mutation.sh            # resume: mutants with a result keep it
-#   tools/mutation.sh --fresh    # delete mutants/ and start over (~50 min on 2 busy cores)
+#   tools/mutation.sh --fresh    # delete mutants/ and start over (all groups: over an hour
+#                                # on 2 shared cores; measures ~1 min, bounds ~2 min, the
+#                                # symbol codes ~30 min; arithmetic and engine the rest)
 #   tools/mutation.sh NAME...    # re-run the named mutants (globs allowed), e.g. after
 #                                # adding a test: 'simulator.measures.*'
 #
