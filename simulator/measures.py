@@ -92,7 +92,8 @@ def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     and from ln p - ln q beyond (where p / q could overflow or underflow).
     """
     d = p - q  # exact for q/2 <= p <= 2q (Sterbenz)
-    r = d / q
+    with np.errstate(over="ignore"):  # r overflows only far from 1, where it is not used
+        r = d / q
     out = np.empty_like(p)
     small = np.abs(r) <= _SERIES_R
     if small.any():

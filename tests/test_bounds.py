@@ -138,3 +138,107 @@ def test_engine_and_bounds_read_codes_only_through_the_interface(module):
         if isinstance(node, ast.Compare):
             consts = {c.value for c in [node.left, *node.comparators] if isinstance(c, ast.Constant)}
             assert not consts & {"huffman", "shannon", "block-huffman", "arithmetic"}
+
+
+# --------------------------------------------------------------------------- mutation kills
+# Properties found unprotected by mutation testing (README, "Testing"). Reference
+# quantiles: scipy.stats.t.ppf / norm.ppf (scipy 1.17), written out here.
+
+T_REF = {  # df: (two-sided 99%, two-sided 95%)
+    1: (63.656741162871526, 12.706204736174694),
+    2: (9.924843200918287, 4.302652729749462),
+    3: (5.840909309733355, 3.1824463052837078),
+    10: (3.16927267261695, 2.228138851986274),
+    201: (2.6005099190831933, 1.971836506779859),
+    1000: (2.580754698065951, 1.9623390808264083),
+    100000: (2.575878469908375, 1.9599877075346095),
+}
+
+
+@pytest.mark.parametrize("df", sorted(T_REF))
+def test_student_t_quantile_matches_reference_values_exact_below_201_and_within_1e9_above(df):
+    for level, ref in zip((0.99, 0.95), T_REF[df]):
+        got = B.student_t_quantile(level, df)
+        if df <= 200:  # bisection on the closed form: a few ulps
+            assert got == pytest.approx(ref, rel=1e-13, abs=0)
+        else:  # Cornish-Fisher to order df^-4: the docstring's 1e-9
+            assert abs(got - ref) < 1e-9
+
+
+def test_student_t_quantile_refuses_zero_degrees_of_freedom():
+    with pytest.raises(XentsimError, match="degrees of freedom is 0"):
+        B.student_t_quantile(0.99, 0)
+
+
+def test_normal_quantile_gives_z99_and_the_95_percent_point():
+    assert B._normal_quantile(0.995) == pytest.approx(B.Z99, rel=1e-14, abs=0)  # a few ulps
+    assert B._normal_quantile(0.975) == pytest.approx(1.959963984540054, rel=1e-14, abs=0)
+    assert B._normal_quantile(0.001) == pytest.approx(-3.090232306167813, rel=1e-14, abs=0)
+
+
+def test_t_half_width_is_t_times_s_over_root_m_at_the_given_level():
+    v = np.array([1.0, 2.0, 3.0, 4.0])
+    s = math.sqrt(5 / 3)
+    assert B.t_half_width(v) == pytest.approx(T_REF[3][0] * s / 2, rel=1e-13, abs=0)
+    assert B.t_half_width(v, 0.95) == pytest.approx(T_REF[3][1] * s / 2, rel=1e-13, abs=0)
+    assert B.t_half_width(np.array([1.0])) == math.inf
+    assert B.t_half_width(np.array([1.0, 3.0]), 0.95) == pytest.approx(T_REF[1][1], rel=1e-13)
+
+
+def test_per_interval_delta_is_bonferroni_and_refuses_zero_intervals():
+    assert B.per_interval_delta(4) == 0.0025
+    assert B.per_interval_delta(4, 0.1) == 0.025
+    assert B.per_interval_delta(1) == B.DELTA
+    with pytest.raises(XentsimError, match="count is 0"):
+        B.per_interval_delta(0)
+
+
+def test_theory_half_width_is_bernstein_per_symbol_plus_slack_plus_rounding():
+    # Constant lengths (uniform p, Huffman lengths 2): no variance, so only the
+    # rounding term for a prefix code and the arithmetic coder's 8-bit slack per message.
+    uniform = [0.25] * 4
+    assert B.theory_half_width(HuffmanCode(uniform), uniform, 100, 10, 0.01) == 1e-9
+    assert B.theory_half_width(ArithmeticCode(uniform), uniform, 100, 10, 0.01) == \
+        pytest.approx(8 / 100 + 1e-9, rel=1e-15, abs=0)
+    # Lengths 1, 2, 2 under p = (1/2, 1/4, 1/4): var 1/4, largest deviation 1/2.
+    code, p = HuffmanCode([0.5, 0.25, 0.25]), [0.5, 0.25, 0.25]
+    want = B.bernstein_half_width(0.25, 0.5, 7 * 100, 0.01) + 1e-9
+    assert B.theory_half_width(code, p, 100, 7, 0.01) == pytest.approx(want, rel=1e-15, abs=0)
+    # Block code k = 2 on 101 symbols: 50 whole blocks per message, bits spread over 101.
+    block = BlockHuffmanCode([0.5, 0.5], 2)
+    assert B.theory_half_width(block, [0.5, 0.5], 101, 3, 0.01) == 1e-9
+    block = BlockHuffmanCode([0.75, 0.25], 2)
+    _, var, dev, _ = B.length_spread(block, [0.75, 0.25])
+    want = B.bernstein_half_width(var, dev, 3 * 50, 0.01) * 50 / 101 + 1e-9
+    assert B.theory_half_width(block, [0.75, 0.25], 101, 3, 0.01) == \
+        pytest.approx(want, rel=1e-15, abs=0)
+
+
+def test_student_t_quantile_is_bisected_up_to_df_200_and_below_t_equal_1():
+    assert B.student_t_quantile(0.99, 200) == pytest.approx(2.600634436191558, rel=1e-13, abs=0)
+    assert B.student_t_quantile(0.5, 10) == pytest.approx(0.6998120613124317, rel=1e-13, abs=0)
+    assert B.student_t_quantile(0.5, 1) == pytest.approx(1.0, rel=1e-13, abs=0)  # tan(pi/4)
+
+
+def test_exact_mean_survives_cancellation_that_a_float_dot_product_loses():
+    from fractions import Fraction
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0.1, 1, 50)
+    v = rng.uniform(-1, 1, 50) * 2.0**30
+    v[-1] = -(w[:-1] @ v[:-1]) / w[-1]  # sum w v is now ~1e-8 of terms ~1e9
+    exact = sum(Fraction(a) * Fraction(b) for a, b in zip(w, v)) / sum(Fraction(a) for a in w)
+    assert B.exact_mean(w, v) == pytest.approx(float(exact), rel=1e-15, abs=0)
+    assert B.exact_mean([0.3], [7.0]) == 7.0
+    assert B.exact_mean([0.3, 0.7], [7.0, 7.0]) == 7.0
+
+
+def test_unit_spread_drops_impossible_units_and_normalises_the_weights():
+    src = IIDSource([0.5, 0.5, 0.0])
+    # the arithmetic coder gives the impossible symbol -log2 0 = inf bits; p(2) = 0 drops it
+    assert B.unit_spread(ArithmeticCode([0.5, 0.5, 0.0]), src) == (1.0, 0.0, 0.0)
+
+    class Stub:  # a unit law whose weights sum to 4, not 1
+        def unit_law(self, source):
+            return np.array([2.0, 2.0]), np.array([1.0, 3.0])
+
+    assert B.unit_spread(Stub(), src) == (2.0, 1.0, 1.0)

@@ -433,3 +433,252 @@ def test_a_one_symbol_code_refuses_to_decode_more_symbols_than_memory_holds():
     assert code.decode(bitarray(endian="big"), 5).tolist() == [0] * 5
     with pytest.raises(XentsimError, match="n_symbols = 1000000000000 needs about"):
         code.decode(bitarray(endian="big"), 10**12)
+
+
+# --------------------------------------------------------------------------- mutation kills
+# Properties found unprotected by mutation testing (README, "Testing"). Hand-checkable
+# codes: Huffman on (1/2, 1/4, 1/4) has lengths (1, 2, 2); block Huffman k = 2 on
+# (3/4, 1/4) codes the tuples (9, 3, 3, 1)/16 with lengths 1, 2 or 3, 3 and 3 (ties).
+
+from simulator.codes.arithmetic import ArithmeticCode, ReferenceCoder, slack_bounds  # noqa: E402
+from simulator.sources import IIDSource  # noqa: E402
+
+
+def test_prefix_code_expectations_match_the_definitions_on_a_hand_checked_code():
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    assert code.lengths.tolist() == [1, 2, 2]
+    p = [0.25, 0.25, 0.5]
+    assert code.expected_length(p) == 1.75
+    assert code.expected_bits_per_symbol(p) == 1.75
+    assert code.length_variance(p) == 0.25 * 0.75**2 + 0.75 * 0.25**2  # 0.1875
+    assert code.expected_message_bits_p(p, 7) == 7 * 1.75
+    assert code.expected_message_bits(IIDSource(p), 7) == 7 * 1.75
+    assert code.report() == {}
+    assert repr(code) == "<HuffmanCode 'huffman': K=3, max length 2>"
+
+
+def test_mass_on_a_symbol_without_codeword_makes_mean_and_variance_infinite():
+    code = HuffmanCode([0.5, 0.5, 0.0])
+    assert code.expected_length([0.5, 0.25, 0.25]) == math.inf
+    assert code.length_variance([0.5, 0.25, 0.25]) == math.inf
+    assert code.length_variance([0.5, 0.5, 0.0]) == 0.0
+
+
+def test_length_moments_are_count_sum_and_square_sum_of_the_real_codeword_lengths():
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    x = np.array([0, 1, 2, 2, 0])
+    n, s, s2 = code.length_moments(x)
+    assert (n, s, s2) == (5, 8.0, 14.0)
+    assert s == len(code.encode(x))
+    with pytest.raises(UnencodableSymbolError, match="position 2"):
+        HuffmanCode([0.5, 0.5, 0.0]).length_moments([0, 1, 2])
+    with pytest.raises(XentsimError, match="3"):
+        code.length_moments([0, 3])
+
+
+def test_codeword_is_the_canonical_bit_string_and_refuses_bad_symbols():
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    assert [code.codeword(s).to01() for s in range(3)] == ["0", "10", "11"]
+    with pytest.raises(XentsimError, match="symbol"):
+        code.codeword(3)
+    with pytest.raises(UnencodableSymbolError, match="symbol 2"):
+        HuffmanCode([0.5, 0.5, 0.0]).codeword(2)
+
+
+def test_block_code_expectations_match_the_tuple_law():
+    q = [0.75, 0.25]
+    code = BlockHuffmanCode(q, 2)
+    assert sorted(code.lengths.tolist()) == [1, 2, 3, 3] and code.lengths[0] == 1
+    w = np.array([9, 3, 3, 1]) / 16
+    mean = float(w @ code.lengths)
+    assert code.expected_length(q) == mean == 27 / 16
+    assert code.expected_bits_per_symbol(q) == mean / 2
+    assert code.length_variance(q) == pytest.approx(float(w @ (code.lengths - mean) ** 2),
+                                                    rel=1e-15, abs=0)
+    # 5 symbols: two whole blocks, then one symbol with the k = 1 code (length 1)
+    assert code.expected_message_bits_p(q, 5) == 2 * mean + 1.0
+    assert code.expected_message_bits(IIDSource(q), 4) == 2 * mean
+    assert code.report() == {"block": 2}
+    assert code.kraft_sum == 1.0
+    assert repr(code) == "<BlockHuffmanCode k=2: K=2, 4 tuples>"
+    assert BlockHuffmanCode([0.5, 0.5, 0.0], 2).length_variance([0.0, 0.0, 1.0]) == math.inf
+
+
+def test_block_length_moments_and_unit_bits_cover_whole_blocks_only():
+    code = BlockHuffmanCode([0.75, 0.25], 2)
+    x = np.array([0, 0, 1, 1, 0])  # blocks (0,0) -> length 1, (1,1) -> length 3; tail 0
+    assert code.length_moments(x) == (2, 4.0, 10.0)
+    assert code.unit_bits(x).tolist() == [1.0, 3.0]
+    assert len(code.encode(x)) == 4 + 1
+    law, lengths = code.unit_law(IIDSource([0.75, 0.25]))
+    assert np.allclose(law, [9 / 16, 3 / 16, 3 / 16, 1 / 16]) and lengths.tolist() == code.lengths.tolist()
+
+
+def test_arithmetic_code_reports_its_precision_and_model_and_names_q():
+    assert ArithmeticCode([0.5, 0.5], precision=12).report() == {"precision": 12, "model": "static"}
+    assert ArithmeticCode([0.5, 0.5]).report() == {"precision": 24, "model": "static"}
+    assert ArithmeticCode([0.5, 0.5], model="laplace").report() == {"precision": None,
+                                                                    "model": "laplace"}
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        ArithmeticCode([1.5, -0.5])
+
+
+def test_arithmetic_expectations_are_the_quantised_cross_entropy():
+    q, p = [0.5, 0.3, 0.2], np.array([0.2, 0.3, 0.5])
+    code = ArithmeticCode(q, precision=12)
+    bits = code.model.fixed_symbol_bits  # -log2 q^(x), q^ = counts / 2^12
+    hpq_hat = math.fsum(p * bits)
+    assert code.expected_bits_per_symbol(p) == pytest.approx(hpq_hat, rel=1e-14, abs=0)
+    assert code.quantisation_gap(p) == pytest.approx(hpq_hat - cross_entropy(p, q), rel=1e-9)
+    assert code.quantisation_gap(p) != 0.0  # 0.3 and 0.2 are not multiples of 2^-12
+    assert code.expected_message_bits(IIDSource(p), 10) == pytest.approx(10 * hpq_hat,
+                                                                         rel=1e-14, abs=0)
+    # a p with mass where q^ is 0 costs infinitely many bits
+    assert ArithmeticCode([0.5, 0.5, 0.0]).expected_message_bits(IIDSource([0.2, 0.3, 0.5]),
+                                                                 10) == math.inf
+    adaptive = ArithmeticCode(q, model="kt")
+    assert adaptive.quantisation_gap(p) is None
+    assert math.isnan(adaptive.expected_bits_per_symbol(p))
+    assert adaptive.expected_message_bits(IIDSource(p), 10) is None
+
+
+@pytest.mark.parametrize("model", ["static", "laplace"])
+def test_real_minus_ideal_bits_lie_within_message_slack_bits(model):
+    q = [0.5, 0.3, 0.2]
+    code = ArithmeticCode(q, model=model)
+    n = 400
+    total = code.model.total if model == "static" else 3 + 2 * n  # adaptive totals <= K + 2n
+    assert code.message_slack_bits(n) == slack_bounds(n, total)
+    lo, hi = code.message_slack_bits(n)
+    x = sample(np.array(q), n, np.random.default_rng(5))
+    real_minus_ideal = len(code.encode(x)) - math.fsum(code.unit_bits(x))
+    assert lo <= real_minus_ideal <= hi
+
+
+def test_the_empty_message_round_trips_through_both_arithmetic_decoders():
+    code = ArithmeticCode([0.5, 0.3, 0.2])
+    bits = code.encode(np.zeros(0, dtype=np.int64))
+    assert code.decode(bits, 0).size == 0
+    assert ReferenceCoder.decode(bits, code.model, 0).size == 0
+    with pytest.raises(XentsimError, match="n_symbols"):
+        code.decode(bits, -1)
+
+
+def test_reference_decoder_refuses_exactly_the_damaged_streams_the_fast_decoder_refuses():
+    rng = np.random.default_rng(11)
+    code = ArithmeticCode([0.6, 0.25, 0.1, 0.05], precision=16)
+    refused = 0
+    for trial in range(150):
+        n = int(rng.integers(1, 40))
+        x = sample(np.array([0.6, 0.25, 0.1, 0.05]), n, rng)
+        bits = code.encode(x)
+        kind = trial % 3
+        if kind == 0 and len(bits):
+            bits[int(rng.integers(len(bits)))] ^= 1
+        elif kind == 1:
+            del bits[max(0, len(bits) - int(rng.integers(1, 9))):]
+        else:
+            bits.extend(rng.integers(0, 2, int(rng.integers(1, 9))).tolist())
+        outcomes = []
+        for dec in (code.decode, lambda b, m: ReferenceCoder.decode(b, code.model, m)):
+            try:
+                outcomes.append(dec(bits, n).tolist())
+            except XentsimError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]
+        if isinstance(outcomes[0], str):
+            assert outcomes[0].startswith(f"bits ({len(bits)} bits) is not the encoding of any {n}-symbol")
+            refused += 1
+    assert refused > 50  # most damage is caught; the rest decodes to some other message
+
+
+def test_shannon_refusal_names_q_the_excess_and_the_symbols_left_without_codeword():
+    with pytest.raises(XentsimError) as err:
+        ShannonCode([0.5, 0.5] + [1e-13] * 7)
+    assert str(err.value) == (
+        "q's values sum to 1 + 7e-13, more than 1, so its Shannon lengths ceil(-log2 q) "
+        "violate Kraft's inequality (sum 2^-l = 1 + about 2^-41.2 > 1) and form no prefix "
+        "code: handed out shortest first, no codeword is left for q[2] = 1e-13 (length 44), "
+        "q[3] = 1e-13 (length 44), q[4] = 1e-13 (length 44), q[5] = 1e-13 (length 44), "
+        "q[6] = 1e-13 (length 44) and 2 more. Give a q that sums to at most 1 "
+        "(q = (0.5, 0.5, 1e-13, 1e-13, 1e-13, 1e-13, ... 9 values))")
+    # up to 8 values of q are shown in full; up to 5 refused symbols need no "more"
+    with pytest.raises(XentsimError, match=r"\(length 44\) and 1 more\. .*\(q = \(0\.5, 0\.5, "
+                       r"1e-13, 1e-13, 1e-13, 1e-13, 1e-13, 1e-13\)\)$"):
+        ShannonCode([0.5, 0.5] + [1e-13] * 6)
+    with pytest.raises(XentsimError, match=r"q\[6\] = 1e-13 \(length 44\)\. Give"):
+        ShannonCode([0.5, 0.5] + [1e-13] * 5)
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        ShannonCode([1.5, -0.5])
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        shannon_lengths([1.5, -0.5])
+    assert repr(ShannonCode([0.5, 0.5])) == "<ShannonCode 'shannon': K=2, max length 1>"
+
+
+def test_kraft_excess_is_exact_for_a_power_of_two_and_approximate_otherwise():
+    from simulator.codes.prefix import kraft_excess_text, kraft_overflow
+    assert kraft_excess_text(9, 3) == "2^-3"
+    assert kraft_excess_text(12, 3) == "2^-1"
+    assert kraft_excess_text(11, 3) == "about 2^-1.4"  # 3/8
+    assert kraft_overflow(np.array([1, 2, 2]), np.array([True, True, True])).size == 0
+    assert kraft_overflow(np.array([1, 1, 1]), np.array([True, True, True])).tolist() == [2]
+
+
+def test_bad_symbols_and_pmfs_are_refused_by_name_and_value():
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    with pytest.raises(XentsimError, match=r"^symbol is 3, must be <= 2"):
+        code.codeword(3)
+    with pytest.raises(XentsimError, match=r"^symbol is -1, must be >= 0"):
+        code.codeword(-1)
+    with pytest.raises(XentsimError, match=r"^p has 2 symbols but the code has 3$"):
+        code.expected_length([0.5, 0.5])
+    with pytest.raises(XentsimError, match=r"^p\[1\] is -0\.5"):
+        code.expected_length([0.5, -0.5, 1.0])
+    with pytest.raises(UnencodableSymbolError, match=r"^symbol 2 \(at position 1\)"):
+        HuffmanCode([0.5, 0.5, 0.0]).symbol_lengths([0, 2])
+    with pytest.raises(UnencodableSymbolError, match=r"^symbol 2 has no codeword \(q\(2\) = 0\)"):
+        HuffmanCode([0.5, 0.5, 0.0]).codeword(2)
+
+
+def test_block_decoder_counts_left_over_bits_and_names_n_symbols():
+    code = BlockHuffmanCode([0.75, 0.25], 2)
+    x = np.array([0, 1, 1, 0, 1])
+    bits = code.encode(x)
+    assert code.decode(bits, 5).tolist() == x.tolist()
+    bits.extend("101")
+    with pytest.raises(XentsimError, match=r"^3 bits are left over after decoding 5 symbols$"):
+        code.decode(bits, 5)
+    with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0"):
+        code.decode(bits, -1)
+    # a tuple with probability 0 and no codeword does not make the expectation infinite
+    assert BlockHuffmanCode([0.5, 0.5, 0.0], 2).expected_length([0.5, 0.5, 0.0]) == 2.0
+
+
+def test_huffman_breaks_weight_ties_by_symbol_index_lowest_merged_first():
+    # 20 equal weights: 8 codewords of length 5 and 12 of length 4; the ties go to the
+    # first symbols, as the (weight, symbol) order documents.
+    assert HuffmanCode([1 / 20] * 20).lengths.tolist() == [5] * 8 + [4] * 12
+
+
+def test_zero_probability_symbols_get_no_shannon_length():
+    assert shannon_lengths([0.5, 0.5, 0.0]).tolist() == [1, 1, 0]
+    assert shannon_lengths([1.0, 0.0]).tolist() == [0, 0]
+
+
+def test_constructors_and_decoders_name_the_bad_argument():
+    for make in (HuffmanCode, huffman_lengths, lambda q: BlockHuffmanCode(q, 2)):
+        with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+            make([1.5, -0.5])
+    with pytest.raises(XentsimError, match=r"^block size k is 0, must be >= 1"):
+        BlockHuffmanCode([0.5, 0.5], 0)
+    assert BlockHuffmanCode([0.5, 0.5], 2).name == "block-huffman"
+    assert repr(BlockHuffmanCode([0.5, 0.25, 0.25], 2)) == "<BlockHuffmanCode k=2: K=3, 9 tuples>"
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    with pytest.raises(XentsimError, match=r"^symbols\[1\] is 3, outside the alphabet 0\.\.2$"):
+        code.encode([0, 3])
+    bits = code.encode([0, 1])
+    bits.extend("0")
+    with pytest.raises(XentsimError, match=r"^1 bits are left over after decoding 2 symbols$"):
+        code.decode(bits, 2)
+    with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0"):
+        code.decode(bits, -1)

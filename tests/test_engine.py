@@ -547,3 +547,31 @@ def test_a_prefix_code_that_cannot_encode_a_symbol_p_can_emit_expects_infinity(c
                  rng=np.random.default_rng(0), **extra)
     assert m.cross_entropy_bits == math.inf
     assert m.expected_bits_per_symbol == math.inf
+
+# --------------------------------------------------------------------------- mutation kills
+# Properties found unprotected by mutation testing (README, "Testing").
+
+from simulator.engine import _json_value  # noqa: E402
+
+
+def test_simulate_builds_the_arithmetic_coder_with_the_requested_precision_and_model():
+    m = simulate([0.5, 0.3, 0.2], [0.5, 0.3, 0.2], "arithmetic", n=50,
+                 rng=np.random.default_rng(1), precision=12)
+    assert (m.precision, m.model) == (12, "static")
+    d = m.to_dict()
+    assert (d["precision"], d["model"]) == (12, "static") and "block" not in d
+    m = simulate([0.5, 0.3, 0.2], [0.5, 0.3, 0.2], "arithmetic", n=50,
+                 rng=np.random.default_rng(1), model="laplace")
+    d = m.to_dict()
+    assert (d["precision"], d["model"], d["ci_method"]) == (None, "laplace", "none")
+    # one message of an adaptive code: no interval (+-inf) and no closed form (NaN)
+    assert d["ci99"] == ["-inf", "inf"] and d["expected_bits_per_symbol"] is None
+    json.dumps(d, allow_nan=False)
+
+
+def test_json_value_maps_every_non_finite_float_and_recurses_into_sequences():
+    assert _json_value(-math.inf) == "-inf"
+    assert _json_value(math.inf) == "inf"
+    assert _json_value(math.nan) is None
+    assert _json_value((1.5, (math.nan, -math.inf))) == [1.5, [None, "-inf"]]
+    assert _json_value(3) == 3 and _json_value("x") == "x"

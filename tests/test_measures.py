@@ -147,15 +147,15 @@ def test_kl_keeps_its_relative_accuracy_when_p_and_q_nearly_agree(a, b):
     exact = _kl_reference_nats(p, q)
     assert exact > 0
     got = kl_divergence(p, q, base=math.e)
-    assert got == pytest.approx(exact, rel=1e-12)
-    assert kl_divergence(p, q) == pytest.approx(exact / math.log(2), rel=1e-12)
+    assert got == pytest.approx(exact, rel=1e-12, abs=0)
+    assert kl_divergence(p, q) == pytest.approx(exact / math.log(2), rel=1e-12, abs=0)
 
 
 def test_kl_of_a_three_symbol_pair_one_ulp_apart_is_positive_and_exact():
     e = 2.0**-45
     p, q = [0.25 + e, 0.25, 0.5 - e], [0.25, 0.25, 0.5]  # both sum to exactly 1
     exact = _kl_reference_nats(p, q)
-    assert kl_divergence(p, q, base=math.e) == pytest.approx(exact, rel=1e-12)
+    assert kl_divergence(p, q, base=math.e) == pytest.approx(exact, rel=1e-12, abs=0)
 
 
 def test_entropy_and_cross_entropy_match_an_80_digit_reference():
@@ -169,3 +169,53 @@ def test_entropy_and_cross_entropy_match_an_80_digit_reference():
         hpq = -sum(Decimal(a) * Decimal(b).ln() for a, b in zip(p, q) if a > 0) / ln2
     assert entropy(p) == pytest.approx(float(h), rel=1e-14)
     assert cross_entropy(p, q) == pytest.approx(float(hpq), rel=1e-14)
+
+
+# --------------------------------------------------------------------------- mutation kills
+# Properties found unprotected by mutation testing (README, "Testing").
+
+def test_base_zero_is_rejected_and_a_base_below_one_flips_the_sign():
+    with pytest.raises(XentsimError, match="base is 0"):
+        entropy([0.5, 0.5], base=0)
+    # log_b x = log2 x / log2 b: base 1/2 is a legal (if odd) base and negates bits.
+    assert entropy([0.5, 0.5], base=0.5) == -1.0
+
+
+@pytest.mark.parametrize("f", [cross_entropy, kl_divergence, js_divergence])
+def test_a_bad_pmf_is_named_p_or_q_in_the_message(f):
+    with pytest.raises(XentsimError, match=r"^p\[1\] is -0\.5"):
+        f([1.5, -0.5], [0.5, 0.5])
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        f([0.5, 0.5], [1.5, -0.5])
+
+
+def test_zero_probability_symbols_contribute_nothing_0_log_0_is_0():
+    assert entropy([0.5, 0.5, 0.0]) == 1.0
+    # q(x) = 0 where p(x) = 0 is no impossibility: H(p, q) = H(p) = 0 and KL = 0.
+    assert cross_entropy([1.0, 0.0], [1.0, 0.0]) == 0.0
+    assert kl_divergence([1.0, 0.0], [1.0, 0.0]) == 0.0
+
+
+@pytest.mark.parametrize("f", [cross_entropy, kl_divergence, js_divergence])
+def test_every_measure_in_base_4_is_half_its_value_in_bits(f):
+    p, q = [0.7, 0.2, 0.1], [0.2, 0.3, 0.5]
+    assert f(p, q, base=4) == pytest.approx(f(p, q) / 2, rel=1e-15, abs=0)
+    assert js_divergence(q, p, base=4) == pytest.approx(js_divergence(q, p) / 2, rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("a, b", [(0.5, 0.5 + 2.0**-46), (0.75, 0.75 + 2.0**-50)])
+def test_kl_of_nearly_equal_pmfs_has_full_relative_accuracy_with_no_absolute_floor(a, b):
+    # The same references as above, compared with abs=0: pytest.approx's default absolute
+    # tolerance (1e-12) would accept 0 for a KL of 4e-28.
+    p, q = [a, 1 - a], [b, 1 - b]
+    exact = _kl_reference_nats(p, q)
+    assert kl_divergence(p, q, base=math.e) == pytest.approx(exact, rel=1e-12, abs=0)
+
+
+def test_kl_against_a_subnormal_q_uses_logs_when_the_ratio_overflows():
+    # p/q overflows for q = 5e-324; the term must come from ln p - ln q, finite.
+    tiny = 5e-324
+    with np.errstate(over="ignore"):  # r = (p - q)/q overflows too (reported separately)
+        got = kl_divergence([0.5, 0.5], [1.0, tiny], base=math.e)
+    expected = 0.5 * math.log(0.5) + 0.5 * (math.log(0.5) - math.log(tiny))
+    assert got == pytest.approx(expected, rel=1e-14, abs=0)
