@@ -349,8 +349,9 @@ def scan(symbols, cum, precision, position, contexts, neglog, adaptive):
 # next of ``pool`` rows, inserted into the table; every row starts from ``cum[0]`` and
 # holds only its increments, in a Fenwick tree ``tree`` (pool, K + 1) with the plain
 # increments ``ext`` (pool, K) and their sum ``tot`` (pool,), all zero at the start.
-# The decoder finds the symbol by comparing r * cum with ``code`` (the largest s with
-# r cum(s) <= code is the largest s with cum(s) <= code // r), saving a division.
+# The adaptive decoder finds the symbol by comparing r * cum with ``code`` (the largest
+# s with r cum(s) <= code is the largest s with cum(s) <= code // r); the fixed-row
+# decoder divides once and looks the target's top bits up in a per-row guide.
 
 ERR_POOL = -(1 << 61)  # encoder: more distinct contexts than the pool's rows
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -483,12 +484,33 @@ def encode_mapped(symbols, K, order, cum, precision, table, shift, default_row,
 
 
 @njit(cache=True)
+def row_guides(cum, precision, g, guide):
+    """Fill ``guide`` (R, 2^g + 1) for fixed rows of total 2^precision: guide[row, j] is
+    the largest s in 0..K-1 with cum[row, s] <= j 2^(precision - g), and
+    guide[row, 2^g] = K - 1. The symbol of a target v with top g bits j then lies in
+    guide[row, j] .. guide[row, j + 1]."""
+    K = cum.shape[1] - 1
+    sh = np.uint64(precision - g)
+    for row in range(cum.shape[0]):
+        s = 0
+        for j in range(1 << g):
+            t = np.uint64(j) << sh
+            while s + 1 < K and cum[row, s + 1] <= t:
+                s += 1
+            guide[row, j] = s
+        guide[row, 1 << g] = K - 1
+
+
+@njit(cache=True, error_model="numpy")
 def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default_row,
-                  tree, ext, tot, inc, pool, coarse, out):
+                  tree, ext, tot, inc, pool, guide, guide_bits, out):
     """Decode n symbols with mapped context rows into ``out``. Returns bpos >= 8,
     ERR_CORRUPT (a target outside the total, or a context that cannot get a row) or
-    ERR_END. Fixed rows: ``coarse[row, j] = cum[row, 16 j]`` narrows the search to a
-    block of 16 symbols first (a search touching few cache lines of the row)."""
+    ERR_END. Fixed rows: the target v = code // r (r = rng >> precision) and the row's
+    ``guide`` (``row_guides``, g = ``guide_bits``) narrow the search to
+    guide[row, j] .. guide[row, j + 1], j = v >> (precision - g): one symbol for most
+    targets, since a frequent symbol spans many of the 2^g slices. (Divisors are never
+    zero: r >= 2^24 and adaptive totals are positive, so numba's zero test is left out.)"""
     code, rng, bpos = _start(buf)
     Ku = np.uint64(K)
     kk1 = np.uint64(1)
@@ -500,6 +522,7 @@ def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default
     top_bit = 1
     while top_bit * 2 <= K:
         top_bit *= 2
+    gs = np.uint64(precision - guide_bits)
     used = 0
     ctx = np.uint64(0)
     for i in range(n):
@@ -508,27 +531,21 @@ def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default
             return ERR_CORRUPT
         if tree is None:
             r = rng >> b
-            if code >= r << b:
+            v = code // r
+            if v >> b:  # v >= 2^precision
                 return ERR_CORRUPT
-            lo = 0
-            hi = coarse.shape[1] - 1
-            while lo < hi:  # the block: largest j with r coarse[j] <= code
+            j = np.int64(v >> gs)
+            lo = np.int64(guide[row, j])
+            hi = np.int64(guide[row, j + 1])
+            while lo < hi:  # largest s with cum[s] <= v
                 mid = (lo + hi + 1) >> 1
-                if r * coarse[row, mid] <= code:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            lo = 16 * lo
-            hi = min(lo + 15, K - 1)
-            while lo < hi:  # largest s with r cum[s] <= code
-                mid = (lo + hi + 1) >> 1
-                if r * cum[row, mid] <= code:
+                if cum[row, mid] <= v:
                     lo = mid
                 else:
                     hi = mid - 1
             s = lo
-            c = cum[row, s]
-            f = cum[row, s + 1] - c
+            c = np.uint64(cum[row, s])
+            f = np.uint64(cum[row, s + 1]) - c
         else:
             r = rng // (total0 + tot[row])
             if code >= r * (total0 + tot[row]):
