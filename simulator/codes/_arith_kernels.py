@@ -618,38 +618,98 @@ def _grow1(a, size):
     return b
 
 
+_NEED_ROWS = 1  # _sparse_run: the row table must grow before symbol w[7]
+_NEED_SEG = 2  # _sparse_run: the segment pool must grow before symbol w[7]
+
+
 @njit(cache=True)
 def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs, out, stats):
     """One loop for both directions: ``buf`` None encodes ``symbols`` into the bytes
     ``out``; ``symbols`` None decodes ``buf`` (``nbits`` bits) into the symbols ``out``
     (numba compiles each direction separately: the ``is None`` tests are resolved at
-    compile time). Returns as encode_mapped / decode_mapped."""
-    Ku = np.uint64(K)
-    kk1 = np.uint64(1)
-    for _ in range(order - 1):
-        kk1 *= Ku
-    total0 = cum[0, K]
+    compile time). Returns as encode_mapped / decode_mapped.
+
+    The coding loop (``_sparse_run``) takes the row table and the pool as arguments and
+    returns here whenever one of them must grow, so that no array variable is rebound
+    inside it (a rebound array costs numba reference-count calls on every symbol)."""
     tbits = 10
     table = np.zeros((1 << tbits, 4), dtype=np.uint64)
     shift = 64 - tbits
     seg_limit = 4 * max_pairs
     pcap = min(max(seg_limit, 1), 4096)
     seg = np.zeros(pcap, dtype=np.uint64)
-    used = 0
-    top = 0
-    pairs = 0
-    code = np.uint64(0)
-    low = np.uint64(0)
-    rng = np.uint64(0xFFFFFFFFFFFFFFFF)
-    bpos = 0
-    pos = 0
-    limit = 0
+    # w: coder state (code or low, rng, bpos or pos), context, rows used, pool top,
+    # pairs, next symbol
+    w = np.zeros(8, dtype=np.uint64)
+    w[1] = np.uint64(0xFFFFFFFFFFFFFFFF)
     if buf is not None:
         code, rng, bpos = _start(buf)
+        w[0] = code
+        w[1] = rng
+        w[2] = np.uint64(bpos)
+    while True:
+        res = _sparse_run(symbols, buf, n, K, order, cum, inc, max_rows, max_pairs,
+                          table, shift, seg, w, out)
+        if res == _NEED_ROWS:
+            table, shift = _grow_rows(table)
+        elif res == _NEED_SEG:
+            pcap = min(2 * pcap, seg_limit)
+            seg = _grow1(seg, pcap)
+        else:
+            break
+    if res < 0:
+        return res
+    stats[0] = np.int64(w[4])
+    stats[1] = np.int64(w[6])
+    if buf is not None:
+        return _check_end(buf, nbits, w[0], w[1], np.int64(w[2]))
+    return _finish(w[0], w[1], np.int64(w[2]), out)
+
+
+@njit(cache=True, error_model="numpy")
+def _sparse_run(symbols, buf, n, K, order, cum, inc, max_rows, max_pairs, table, shift, seg, w, out):
+    """Code symbols w[7] .. n-1 (see sparse_code); returns 0 when done, an error code,
+    or _NEED_ROWS / _NEED_SEG with ``w`` holding the state before the symbol that needs
+    the larger table or pool. Before each symbol, the table has room for one more row
+    below 3/4 full and the pool has room for the largest segment a move can ask for
+    (max(4, 2 K) slots), unless the pool is at its limit 4 max_pairs."""
+    Ku = np.uint64(K)
+    kk1 = np.uint64(1)
+    for _ in range(order - 1):
+        kk1 *= Ku
+    total0 = cum[0, K]
+    seg_limit = 4 * max_pairs
+    pcap = seg.size
+    reserve = max(_SEG0, 2 * K)
+    code = w[0]
+    low = w[0]
+    rng = w[1]
+    bpos = np.int64(w[2])
+    pos = np.int64(w[2])
+    ctx = w[3]
+    used = np.int64(w[4])
+    top = np.int64(w[5])
+    pairs = np.int64(w[6])
+    limit = 0
     if symbols is not None:
         limit = out.size - 12
-    ctx = np.uint64(0)
-    for i in range(n):
+    for i in range(np.int64(w[7]), n):
+        if top + reserve > pcap and pcap < seg_limit:
+            res = _NEED_SEG
+        elif 4 * (used + 1) > 3 * table.shape[0]:
+            res = _NEED_ROWS
+        else:
+            res = 0
+        if res != 0:
+            w[0] = code if buf is not None else low
+            w[1] = rng
+            w[2] = np.uint64(bpos if buf is not None else pos)
+            w[3] = ctx
+            w[4] = np.uint64(used)
+            w[5] = np.uint64(top)
+            w[6] = np.uint64(pairs)
+            w[7] = np.uint64(i)
+            return res
         # ---- the context's row (its hash slot)
         key = ctx + np.uint64(1)
         j = _slot(table, key, shift)
@@ -660,9 +720,6 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                 return ERR_POOL
             table[j, 0] = key
             used += 1
-            if 4 * used > 3 * table.shape[0]:
-                table, shift = _grow_rows(table)
-                j = _slot(table, key, shift)
         st = np.int64(table[j, 1])
         sz = np.int64(table[j, 2] >> np.uint64(32))
         total = total0 + table[j, 3]
@@ -743,10 +800,6 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                     if buf is not None:
                         return ERR_CORRUPT
                     return ERR_POOL
-                if top + ncap > pcap:
-                    while top + ncap > pcap:
-                        pcap = min(2 * pcap, seg_limit)
-                    seg = _grow1(seg, pcap)
                 for m in range(sz):
                     seg[top + m] = seg[st + m]
                 st = top
@@ -766,8 +819,12 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                 if i >= order:
                     drop = np.uint64(symbols[i - order])
             ctx = (ctx - drop * kk1) * Ku + np.uint64(s)
-    stats[0] = used
-    stats[1] = pairs
-    if buf is not None:
-        return _check_end(buf, nbits, code, rng, bpos)
-    return _finish(low, rng, pos, out)
+    w[0] = code if buf is not None else low
+    w[1] = rng
+    w[2] = np.uint64(bpos if buf is not None else pos)
+    w[3] = ctx
+    w[4] = np.uint64(used)
+    w[5] = np.uint64(top)
+    w[6] = np.uint64(pairs)
+    w[7] = np.uint64(n)
+    return 0
