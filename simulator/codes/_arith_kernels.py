@@ -349,8 +349,9 @@ def scan(symbols, cum, precision, position, contexts, neglog, adaptive):
 # next of ``pool`` rows, inserted into the table; every row starts from ``cum[0]`` and
 # holds only its increments, in a Fenwick tree ``tree`` (pool, K + 1) with the plain
 # increments ``ext`` (pool, K) and their sum ``tot`` (pool,), all zero at the start.
-# The decoder finds the symbol by comparing r * cum with ``code`` (the largest s with
-# r cum(s) <= code is the largest s with cum(s) <= code // r), saving a division.
+# The adaptive decoder finds the symbol by comparing r * cum with ``code`` (the largest
+# s with r cum(s) <= code is the largest s with cum(s) <= code // r); the fixed-row
+# decoder divides once and looks the target's top bits up in a per-row guide.
 
 ERR_POOL = -(1 << 61)  # encoder: more distinct contexts than the pool's rows
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -483,12 +484,33 @@ def encode_mapped(symbols, K, order, cum, precision, table, shift, default_row,
 
 
 @njit(cache=True)
+def row_guides(cum, precision, g, guide):
+    """Fill ``guide`` (R, 2^g + 1) for fixed rows of total 2^precision: guide[row, j] is
+    the largest s in 0..K-1 with cum[row, s] <= j 2^(precision - g), and
+    guide[row, 2^g] = K - 1. The symbol of a target v with top g bits j then lies in
+    guide[row, j] .. guide[row, j + 1]."""
+    K = cum.shape[1] - 1
+    sh = np.uint64(precision - g)
+    for row in range(cum.shape[0]):
+        s = 0
+        for j in range(1 << g):
+            t = np.uint64(j) << sh
+            while s + 1 < K and cum[row, s + 1] <= t:
+                s += 1
+            guide[row, j] = s
+        guide[row, 1 << g] = K - 1
+
+
+@njit(cache=True, error_model="numpy")
 def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default_row,
-                  tree, ext, tot, inc, pool, coarse, out):
+                  tree, ext, tot, inc, pool, guide, guide_bits, out):
     """Decode n symbols with mapped context rows into ``out``. Returns bpos >= 8,
     ERR_CORRUPT (a target outside the total, or a context that cannot get a row) or
-    ERR_END. Fixed rows: ``coarse[row, j] = cum[row, 16 j]`` narrows the search to a
-    block of 16 symbols first (a search touching few cache lines of the row)."""
+    ERR_END. Fixed rows: the target v = code // r (r = rng >> precision) and the row's
+    ``guide`` (``row_guides``, g = ``guide_bits``) narrow the search to
+    guide[row, j] .. guide[row, j + 1], j = v >> (precision - g): one symbol for most
+    targets, since a frequent symbol spans many of the 2^g slices. (Divisors are never
+    zero: r >= 2^24 and adaptive totals are positive, so numba's zero test is left out.)"""
     code, rng, bpos = _start(buf)
     Ku = np.uint64(K)
     kk1 = np.uint64(1)
@@ -500,6 +522,7 @@ def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default
     top_bit = 1
     while top_bit * 2 <= K:
         top_bit *= 2
+    gs = np.uint64(precision - guide_bits)
     used = 0
     ctx = np.uint64(0)
     for i in range(n):
@@ -508,27 +531,21 @@ def decode_mapped(buf, nbits, n, K, order, cum, precision, table, shift, default
             return ERR_CORRUPT
         if tree is None:
             r = rng >> b
-            if code >= r << b:
+            v = code // r
+            if v >> b:  # v >= 2^precision
                 return ERR_CORRUPT
-            lo = 0
-            hi = coarse.shape[1] - 1
-            while lo < hi:  # the block: largest j with r coarse[j] <= code
+            j = np.int64(v >> gs)
+            lo = np.int64(guide[row, j])
+            hi = np.int64(guide[row, j + 1])
+            while lo < hi:  # largest s with cum[s] <= v
                 mid = (lo + hi + 1) >> 1
-                if r * coarse[row, mid] <= code:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            lo = 16 * lo
-            hi = min(lo + 15, K - 1)
-            while lo < hi:  # largest s with r cum[s] <= code
-                mid = (lo + hi + 1) >> 1
-                if r * cum[row, mid] <= code:
+                if cum[row, mid] <= v:
                     lo = mid
                 else:
                     hi = mid - 1
             s = lo
-            c = cum[row, s]
-            f = cum[row, s + 1] - c
+            c = np.uint64(cum[row, s])
+            f = np.uint64(cum[row, s + 1]) - c
         else:
             r = rng // (total0 + tot[row])
             if code >= r * (total0 + tot[row]):
@@ -601,38 +618,98 @@ def _grow1(a, size):
     return b
 
 
+_NEED_ROWS = 1  # _sparse_run: the row table must grow before symbol w[7]
+_NEED_SEG = 2  # _sparse_run: the segment pool must grow before symbol w[7]
+
+
 @njit(cache=True)
 def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs, out, stats):
     """One loop for both directions: ``buf`` None encodes ``symbols`` into the bytes
     ``out``; ``symbols`` None decodes ``buf`` (``nbits`` bits) into the symbols ``out``
     (numba compiles each direction separately: the ``is None`` tests are resolved at
-    compile time). Returns as encode_mapped / decode_mapped."""
-    Ku = np.uint64(K)
-    kk1 = np.uint64(1)
-    for _ in range(order - 1):
-        kk1 *= Ku
-    total0 = cum[0, K]
+    compile time). Returns as encode_mapped / decode_mapped.
+
+    The coding loop (``_sparse_run``) takes the row table and the pool as arguments and
+    returns here whenever one of them must grow, so that no array variable is rebound
+    inside it (a rebound array costs numba reference-count calls on every symbol)."""
     tbits = 10
     table = np.zeros((1 << tbits, 4), dtype=np.uint64)
     shift = 64 - tbits
     seg_limit = 4 * max_pairs
     pcap = min(max(seg_limit, 1), 4096)
     seg = np.zeros(pcap, dtype=np.uint64)
-    used = 0
-    top = 0
-    pairs = 0
-    code = np.uint64(0)
-    low = np.uint64(0)
-    rng = np.uint64(0xFFFFFFFFFFFFFFFF)
-    bpos = 0
-    pos = 0
-    limit = 0
+    # w: coder state (code or low, rng, bpos or pos), context, rows used, pool top,
+    # pairs, next symbol
+    w = np.zeros(8, dtype=np.uint64)
+    w[1] = np.uint64(0xFFFFFFFFFFFFFFFF)
     if buf is not None:
         code, rng, bpos = _start(buf)
+        w[0] = code
+        w[1] = rng
+        w[2] = np.uint64(bpos)
+    while True:
+        res = _sparse_run(symbols, buf, n, K, order, cum, inc, max_rows, max_pairs,
+                          table, shift, seg, w, out)
+        if res == _NEED_ROWS:
+            table, shift = _grow_rows(table)
+        elif res == _NEED_SEG:
+            pcap = min(2 * pcap, seg_limit)
+            seg = _grow1(seg, pcap)
+        else:
+            break
+    if res < 0:
+        return res
+    stats[0] = np.int64(w[4])
+    stats[1] = np.int64(w[6])
+    if buf is not None:
+        return _check_end(buf, nbits, w[0], w[1], np.int64(w[2]))
+    return _finish(w[0], w[1], np.int64(w[2]), out)
+
+
+@njit(cache=True, error_model="numpy")
+def _sparse_run(symbols, buf, n, K, order, cum, inc, max_rows, max_pairs, table, shift, seg, w, out):
+    """Code symbols w[7] .. n-1 (see sparse_code); returns 0 when done, an error code,
+    or _NEED_ROWS / _NEED_SEG with ``w`` holding the state before the symbol that needs
+    the larger table or pool. Before each symbol, the table has room for one more row
+    below 3/4 full and the pool has room for the largest segment a move can ask for
+    (max(4, 2 K) slots), unless the pool is at its limit 4 max_pairs."""
+    Ku = np.uint64(K)
+    kk1 = np.uint64(1)
+    for _ in range(order - 1):
+        kk1 *= Ku
+    total0 = cum[0, K]
+    seg_limit = 4 * max_pairs
+    pcap = seg.size
+    reserve = max(_SEG0, 2 * K)
+    code = w[0]
+    low = w[0]
+    rng = w[1]
+    bpos = np.int64(w[2])
+    pos = np.int64(w[2])
+    ctx = w[3]
+    used = np.int64(w[4])
+    top = np.int64(w[5])
+    pairs = np.int64(w[6])
+    limit = 0
     if symbols is not None:
         limit = out.size - 12
-    ctx = np.uint64(0)
-    for i in range(n):
+    for i in range(np.int64(w[7]), n):
+        if top + reserve > pcap and pcap < seg_limit:
+            res = _NEED_SEG
+        elif 4 * (used + 1) > 3 * table.shape[0]:
+            res = _NEED_ROWS
+        else:
+            res = 0
+        if res != 0:
+            w[0] = code if buf is not None else low
+            w[1] = rng
+            w[2] = np.uint64(bpos if buf is not None else pos)
+            w[3] = ctx
+            w[4] = np.uint64(used)
+            w[5] = np.uint64(top)
+            w[6] = np.uint64(pairs)
+            w[7] = np.uint64(i)
+            return res
         # ---- the context's row (its hash slot)
         key = ctx + np.uint64(1)
         j = _slot(table, key, shift)
@@ -643,9 +720,6 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                 return ERR_POOL
             table[j, 0] = key
             used += 1
-            if 4 * used > 3 * table.shape[0]:
-                table, shift = _grow_rows(table)
-                j = _slot(table, key, shift)
         st = np.int64(table[j, 1])
         sz = np.int64(table[j, 2] >> np.uint64(32))
         total = total0 + table[j, 3]
@@ -726,10 +800,6 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                     if buf is not None:
                         return ERR_CORRUPT
                     return ERR_POOL
-                if top + ncap > pcap:
-                    while top + ncap > pcap:
-                        pcap = min(2 * pcap, seg_limit)
-                    seg = _grow1(seg, pcap)
                 for m in range(sz):
                     seg[top + m] = seg[st + m]
                 st = top
@@ -749,8 +819,12 @@ def sparse_code(symbols, buf, nbits, n, K, order, cum, inc, max_rows, max_pairs,
                 if i >= order:
                     drop = np.uint64(symbols[i - order])
             ctx = (ctx - drop * kk1) * Ku + np.uint64(s)
-    stats[0] = used
-    stats[1] = pairs
-    if buf is not None:
-        return _check_end(buf, nbits, code, rng, bpos)
-    return _finish(low, rng, pos, out)
+    w[0] = code if buf is not None else low
+    w[1] = rng
+    w[2] = np.uint64(bpos if buf is not None else pos)
+    w[3] = ctx
+    w[4] = np.uint64(used)
+    w[5] = np.uint64(top)
+    w[6] = np.uint64(pairs)
+    w[7] = np.uint64(n)
+    return 0

@@ -235,7 +235,7 @@ class _MappedPlan(_Plan):
     """A plan for ContextTables (row "mapped"): rows reached through a context hash map."""
 
     __slots__ = ("order", "default_row", "pool", "pairs", "sparse", "map_table", "map_shift",
-                 "coarse")
+                 "row_guide", "guide_bits")
 
     def fresh_map(self):
         """(table, shift, tree, ext, tot): the hash table and adaptive state of one message.
@@ -301,7 +301,8 @@ def _make_mapped_plan(model, tables) -> _MappedPlan:
         plan.pool = min(plan.pool, K ** int(order))
     contexts = np.ascontiguousarray(np.asarray(tables.contexts, dtype=np.uint64))
     plan.map_table = plan.map_shift = None
-    plan.coarse = np.zeros((1, 1), dtype=np.uint64)
+    plan.row_guide = np.zeros((1, 2), dtype=np.uint8)  # adaptive tables: not used
+    plan.guide_bits = 0
     if plan.inc:
         plan.precision = 0
         if cum.shape[0] != 1 or cum[0, K] == 0:
@@ -324,7 +325,11 @@ def _make_mapped_plan(model, tables) -> _MappedPlan:
             _tables_error(model, "contexts must list distinct context numbers below K^order, one per row")
         if not -1 <= plan.default_row < R or (plan.default_row >= 0 and plan.default_row < contexts.size):
             _tables_error(model, f"default_row {plan.default_row} must be -1 or a row without a context")
-        plan.coarse = np.ascontiguousarray(cum[:, :K:16])
+        # decoding: per row, the first candidate symbol for each of 2^8 slices of the total
+        plan.guide_bits = 8
+        gdt = np.uint8 if K <= 1 << 8 else np.uint16 if K <= 1 << 16 else np.int64
+        plan.row_guide = np.empty((cum.shape[0], (1 << plan.guide_bits) + 1), dtype=gdt)
+        K_.row_guides(cum, plan.precision, plan.guide_bits, plan.row_guide)
         plan.map_table, plan.map_shift = _empty_map(contexts.size)
         K_.map_insert(plan.map_table, plan.map_shift, contexts)
         plan.map_table.setflags(write=False)
@@ -733,7 +738,7 @@ def decode(bits, model, n_symbols) -> np.ndarray:
         table, shift, tree, ext, tot = plan.fresh_map()
         end = K_.decode_mapped(buf, len(bits), n, plan.K, plan.order, plan.cum, plan.precision,
                                table, shift, plan.default_row, tree, ext, tot,
-                               np.uint64(plan.inc), plan.pool, plan.coarse, out)
+                               np.uint64(plan.inc), plan.pool, plan.row_guide, plan.guide_bits, out)
         if end < 0:
             _damaged(len(bits), n, _WHY[end])
         return out
