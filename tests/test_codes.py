@@ -854,3 +854,10 @@ def test_expected_block_message_bits_are_infinite_not_nan_for_whole_blocks():
     block = BlockHuffmanCode([0.5, 0.5, 0.0], 2)
     assert block.expected_message_bits_p([0.2, 0.3, 0.5], 4) == math.inf
     assert block.expected_message_bits_p([0.5, 0.5, 0.0], 4) == 2 * block.expected_length([0.5, 0.5, 0.0])
+
+
+def test_block_code_renormalises_q_to_the_k_within_the_sum_tolerance():
+    # sum q = 1 + 9e-10 is accepted (tolerance 1e-9), but q^10 sums to about 1 + 9e-9,
+    # outside it: the tuple weights must be renormalised before the Huffman code sees them
+    block = BlockHuffmanCode([0.5 + 9e-10, 0.5], 10)
+    assert block.block.lengths.tolist() == [10] * 1024
