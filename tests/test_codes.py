@@ -682,3 +682,182 @@ def test_constructors_and_decoders_name_the_bad_argument():
         code.decode(bits, 2)
     with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0"):
         code.decode(bits, -1)
+
+
+# ---------------------------------------------------------------------------------------
+# Mutation-testing follow-up (symbol codes): tests that pin behaviour the earlier suite
+# left open. Each one failed under at least one surviving mutant of prefix.py, huffman.py
+# or block.py (see README, "Testing").
+
+import re  # noqa: E402
+
+from simulator._validate import MEMORY_ENV  # noqa: E402
+from simulator.codes.block import check_block_size  # noqa: E402
+from simulator.codes.prefix import kraft_fraction, kraft_overflow  # noqa: E402
+
+
+def test_prefix_code_refusals_name_the_argument_and_value():
+    code = PrefixCode([1, 2, 2], [True, True, True])
+    with pytest.raises(XentsimError, match=r"^symbols must be a 1-D array, got shape \(2, 2\)$"):
+        code.encode(np.zeros((2, 2), dtype=int))
+    with pytest.raises(XentsimError, match=r"^symbols must be integers, got dtype float64$"):
+        code.encode(np.array([0.0, 1.0]))
+    # a symbol equal to K is outside the alphabet (not an unencodable symbol)
+    for call in (code.encode, code.symbol_lengths):
+        with pytest.raises(XentsimError, match=r"^symbols\[1\] is 3, outside the alphabet 0\.\.2$"):
+            call(np.array([0, 3]))
+    with pytest.raises(XentsimError, match=r"^bits must be a bitarray, got bytes$"):
+        code.decode(b"\x00", 1)
+    with pytest.raises(XentsimError, match=r"^bits must be a big-endian bitarray \(as encode returns\)$"):
+        code.decode(bitarray("0", endian="little"), 1)
+    with pytest.raises(XentsimError, match=r"^q\[1\] is -0\.5"):
+        HuffmanCode([1.5, -0.5])
+
+
+def test_prefix_code_constructor_refusals_are_specific():
+    shape = r"^lengths and encodable must be 1-D arrays of the same size >= 1$"
+    with pytest.raises(XentsimError, match=shape):
+        PrefixCode([1, 1], [True])
+    with pytest.raises(XentsimError, match=shape):
+        PrefixCode([[1, 1]], [[True, True]])
+    with pytest.raises(XentsimError, match=r"^lengths\[1\] is -1: a codeword length must be >= 0$"):
+        PrefixCode([1, -1], [True, True])
+    with pytest.raises(XentsimError, match=r"^lengths\[0\] is 4097: a codeword length is above the limit of 4096 bits$"):
+        PrefixCode([MAX_CODEWORD_BITS + 1, 1], [True, True])
+    with pytest.raises(XentsimError, match=r"^a code needs at least one encodable symbol$"):
+        PrefixCode([1, 1], [False, False])
+    with pytest.raises(XentsimError, match=(
+            r"^lengths\[0\] is 0 but 2 symbols have codewords: only a one-symbol code may have "
+            r"an empty codeword \(it would be a prefix of every other\)$")):
+        PrefixCode([0, 1], [True, True])
+
+
+@pytest.mark.parametrize("n_ones, tail", [
+    (4, "symbols 2 (length 1), 3 (length 1)"),
+    (7, "symbols 2 (length 1), 3 (length 1), 4 (length 1), 5 (length 1), 6 (length 1)"),
+    (8, "symbols 2 (length 1), 3 (length 1), 4 (length 1), 5 (length 1), 6 (length 1) and 1 more"),
+    (3, "symbol 2 (length 1)"),
+])
+def test_kraft_refusal_lists_at_most_five_symbols_then_counts_the_rest(n_ones, tail):
+    with pytest.raises(XentsimError) as err:
+        PrefixCode([1] * n_ones, [True] * n_ones)
+    assert str(err.value).endswith("no codeword is left for " + tail), str(err.value)
+
+
+def test_prefix_code_accepts_the_length_limit_whole_floats_and_integer_flags():
+    code = PrefixCode([1, MAX_CODEWORD_BITS, MAX_CODEWORD_BITS], [True, True, True])
+    assert code.max_length == MAX_CODEWORD_BITS
+    msg = np.array([2, 0, 1, 2])
+    assert code.decode(code.encode(msg), 4).tolist() == msg.tolist()
+    as_float = PrefixCode(np.array([1.0, 2.0, 2.0]), [True, True, True])
+    assert as_float.lengths.dtype == np.int64 and as_float.lengths.tolist() == [1, 2, 2]
+    flags = PrefixCode([1, 3, 1], [1, 0, 1])  # 0/1 integers are flags, not indices
+    assert flags.encodable.tolist() == [True, False, True]
+    assert flags.lengths.tolist() == [1, 0, 1]
+    assert kraft_fraction([1, 2, 2, 5], [1, 1, 1, 0]) == (4, 2)
+    assert kraft_overflow(np.array([1.0, 1.0, 1.0]), [1, 1, 1]).tolist() == [2]
+    assert kraft_overflow([1, 1, 1, 1], [1, 0, 1, 1]).tolist() == [3]
+
+
+def test_prefix_code_is_read_only_and_named_prefix_by_default():
+    code = PrefixCode([1, 1], [True, True])
+    assert code.name == "prefix"
+    assert not code.lengths.flags.writeable and not code.encodable.flags.writeable
+
+
+def test_codewords_above_128_bits_carry_across_64_bit_words():
+    # '0', then one codeword at each length 3..129, then three of length 130: the first
+    # 130-bit codeword is 10 1^127 0, so the low 64-bit word wraps between the 2nd and
+    # the 3rd, carrying into the top word (11 0^128)
+    lengths = [1] + list(range(3, 130)) + [130] * 3
+    code = PrefixCode(lengths, [True] * len(lengths))
+    expected = _canonical_codewords(lengths)
+    assert code.codeword(130).to01() == "11" + "0" * 128
+    for s in (0, 1, 127, 128, 129, 130):
+        assert code.codeword(s).to01() == expected[s]
+    msg = np.array([130, 0, 129, 128, 5, 130])
+    bits = code.encode(msg)
+    assert bits.to01() == "".join(expected[int(s)] for s in msg)
+    assert code.decode(bits, msg.size).tolist() == msg.tolist()
+
+
+@pytest.mark.parametrize("top", [56, 57, 64, 65])
+def test_encoding_matches_the_codewords_at_the_short_kernel_boundary(top):
+    lengths = list(range(1, top)) + [top, top]  # complete code, max length = top
+    code = PrefixCode(lengths, [True] * len(lengths))
+    expected = _canonical_codewords(lengths)
+    msg = np.random.default_rng(5).integers(0, len(lengths), 200)
+    bits = code.encode(msg)
+    assert bits.to01() == "".join(expected[int(s)] for s in msg)
+    assert code.decode(bits, msg.size).tolist() == msg.tolist()
+
+
+def test_decoder_reports_a_non_codeword_before_running_out_of_bits():
+    # '0', '100', '101': the prefix '11' starts no codeword, even though the stream
+    # also ends right after it
+    code = PrefixCode([1, 3, 3], [True, True, True])
+    with pytest.raises(XentsimError, match=r"^the bitstream holds a bit pattern that is no codeword of this code$"):
+        code.decode(bitarray("011"), 2)
+
+
+def test_short_stream_refusal_counts_whole_codewords_and_the_remaining_bits():
+    code = PrefixCode([2, 2, 2, 2], [True] * 4)
+    with pytest.raises(XentsimError, match=(
+            r"^the bitstream \(5 bits\) ended before 3 symbols were decoded: "
+            r"5 bits hold at most 2 codewords of >= 2 bits$")):
+        code.decode(bitarray("00011"), 3)
+    # the partial block of a block code is decoded from where the whole blocks end
+    block = BlockHuffmanCode([0.5, 0.5], 2)
+    bits = block.encode(np.array([0, 1, 1]))
+    assert len(bits) == 3
+    with pytest.raises(XentsimError, match=(
+            r"^the bitstream \(2 bits\) ended before 1 symbols were decoded: "
+            r"0 bits hold at most 0 codewords of >= 1 bits$")):
+        block.decode(bits[:2], 3)
+
+
+def test_one_symbol_code_checks_memory_in_bytes_of_the_output(monkeypatch):
+    # K = 1000 symbols (uint16 output) with one encodable: n symbols take 2n bytes
+    code = PrefixCode([0] + [0] * 999, [True] + [False] * 999)
+    monkeypatch.setenv(MEMORY_ENV, "1000")
+    assert code.decode(bitarray(), 500).tolist() == [0] * 500
+    with pytest.raises(XentsimError, match=r"^n_symbols = 800 needs .*; decode fewer symbols at a time, or raise"):
+        code.decode(bitarray(), 800)
+
+
+def test_length_moments_refuse_a_message_of_unencodable_symbols_only():
+    code = PrefixCode([1, 1, 0], [True, True, False])
+    with pytest.raises(UnencodableSymbolError, match=r"^symbol 2 \(at position 0\) has no codeword"):
+        code.length_moments(np.array([2, 2]))
+
+
+def test_block_size_limit_is_inclusive_and_powers_are_exact():
+    assert check_block_size(1, 3) == 1
+    assert check_block_size(1, MAX_BLOCK_ALPHABET) == 1
+    with pytest.raises(XentsimError, match=r"^block size k=1048577 on K=1 symbol"):
+        check_block_size(1, MAX_BLOCK_ALPHABET + 1)
+    assert check_block_size(2, 20) == MAX_BLOCK_ALPHABET
+    assert check_block_size(3, 4) == 81
+    with pytest.raises(XentsimError, match=re.escape("block size k=21 on K=2 symbols gives K^k = 2^21 tuples")):
+        check_block_size(2, 21)
+    with pytest.raises(XentsimError, match=re.escape("block size k=11 on K=4 symbols gives K^k = 2^22 tuples")):
+        check_block_size(4, 11)
+
+
+def test_huffman_lengths_are_integers():
+    assert huffman_lengths([0.5, 0.25, 0.25]).dtype == np.int64
+    assert huffman_lengths([1.0, 0.0]).dtype == np.int64
+
+
+def test_expected_block_message_bits_are_infinite_not_nan_for_whole_blocks():
+    # p puts mass on a symbol without a codeword; n = 4 is two whole blocks, no tail
+    block = BlockHuffmanCode([0.5, 0.5, 0.0], 2)
+    assert block.expected_message_bits_p([0.2, 0.3, 0.5], 4) == math.inf
+    assert block.expected_message_bits_p([0.5, 0.5, 0.0], 4) == 2 * block.expected_length([0.5, 0.5, 0.0])
+
+
+def test_block_code_renormalises_q_to_the_k_within_the_sum_tolerance():
+    # sum q = 1 + 9e-10 is accepted (tolerance 1e-9), but q^10 sums to about 1 + 9e-9,
+    # outside it: the tuple weights must be renormalised before the Huffman code sees them
+    block = BlockHuffmanCode([0.5 + 9e-10, 0.5], 10)
+    assert block.block.lengths.tolist() == [10] * 1024

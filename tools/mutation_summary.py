@@ -8,6 +8,17 @@ and "not checked" (the run was stopped first) counted apart.
 import re
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
+
+#: Survivors judged equivalent (name, then a one-line reason), see that file's header.
+EQUIVALENT_FILE = Path(__file__).with_name("mutation_equivalent.txt")
+
+
+def equivalent_names() -> set[str]:
+    if not EQUIVALENT_FILE.exists():
+        return set()
+    lines = EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines()
+    return {ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#")}
 
 GROUPS = [
     ("measures", "simulator.measures."),
@@ -31,16 +42,19 @@ def group_of(name: str) -> str:
 def main() -> None:
     counts: dict[str, Counter] = defaultdict(Counter)
     survivors: dict[str, list[str]] = defaultdict(list)
+    equivalent = equivalent_names()
     for line in sys.stdin:
         m = re.match(r"\s*(\S+): (.+)$", line)
         if not m:
             continue
         name, status = m.group(1), m.group(2).strip()
         g = group_of(name)
+        if status == "survived" and name in equivalent:
+            status = "equivalent"
         counts[g][status] += 1
         if status in ("survived", "no tests"):
             survivors[g].append(f"{name} ({status})")
-    print(f"{'group':42s} {'killed':>7s} {'total':>6s} {'score':>7s}  other")
+    print(f"{'group':42s} {'killed':>7s} {'total':>6s} {'score':>7s} {'non-eq':>7s} {'score':>7s}  other")
     for label, _ in GROUPS + [("other", "")]:
         c = counts.get(label)
         if not c:
@@ -48,7 +62,9 @@ def main() -> None:
         killed = c["killed"] + c["timeout"]
         total = sum(c.values())
         rest = ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k not in ("killed", "timeout"))
-        print(f"{label:42s} {killed:7d} {total:6d} {100 * killed / total:6.1f}%  {rest}")
+        non_eq = total - c["equivalent"]
+        print(f"{label:42s} {killed:7d} {total:6d} {100 * killed / total:6.1f}% {non_eq:7d} "
+              f"{100 * killed / non_eq if non_eq else 0.0:6.1f}%  {rest}")
     if "-v" in sys.argv:
         for label, names in survivors.items():
             print(f"\n{label}:")
