@@ -274,6 +274,25 @@ def _count(symbols, counts):
         counts[symbols[i]] += 1
 
 
+def earlier_occurrences(keys) -> np.ndarray:
+    """For each position t, how many positions s < t hold the same key: the running
+    count an adaptive model has seen before coding position t (one stable sort, no
+    per-symbol loop).
+
+    Examples
+    --------
+    >>> earlier_occurrences([3, 1, 3, 3, 1]).tolist()
+    [0, 0, 1, 2, 1]
+    """
+    keys = np.asarray(keys)
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.searchsorted(ordered, ordered, side="left")
+    out = np.empty(keys.size, dtype=np.int64)
+    out[order] = np.arange(keys.size) - first
+    return out
+
+
 def symbol_counts(symbols, K: int) -> np.ndarray:
     """How often each of the symbols 0..K-1 occurs (``np.bincount``, about 5x faster).
 

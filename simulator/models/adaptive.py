@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .._validate import XentsimError, check_int
-from ..distributions import symbol_counts
+from ..distributions import earlier_occurrences, symbol_counts
 from ..interfaces import Tables
 
 
@@ -50,11 +50,7 @@ class AdaptiveModel:
         """-log2 P(x_i | past) for each position (vectorised running counts)."""
         x = np.asarray(symbols).astype(np.int64)
         n, K = x.size, self.n_symbols
-        order = np.argsort(x, kind="stable")
-        sorted_x = x[order]
-        starts = np.searchsorted(sorted_x, sorted_x, side="left")
-        before = np.empty(n, dtype=np.int64)
-        before[order] = np.arange(n) - starts  # earlier occurrences of the same symbol
+        before = earlier_occurrences(x)
         inc = self.increment
         num = inc * before + 1
         den = inc * np.arange(n) + K

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import _chain_kernels as CK
 from .._validate import XentsimError, check_int, check_memory
+from ..distributions import earlier_occurrences
 from ..interfaces import Tables
 from ..measures import check_chain
 from .conditional import ConditionalModel, rounding_loss_bound_bits
@@ -208,16 +209,8 @@ class AdaptiveContextModel:
             return np.zeros(0)
         ctx = flat // K
 
-        def earlier(keys):  # how often each position's key occurred before it
-            order = np.argsort(keys, kind="stable")
-            sk = keys[order]
-            first = np.searchsorted(sk, sk, side="left")
-            out = np.empty(n, dtype=np.int64)
-            out[order] = np.arange(n) - first
-            return out
-
-        num = inc * earlier(flat) + 1
-        den = inc * earlier(ctx) + K
+        num = inc * earlier_occurrences(flat) + 1
+        den = inc * earlier_occurrences(ctx) + K
         return np.log2(den.astype(np.float64)) - np.log2(num.astype(np.float64))
 
     def ideal_bits(self, symbols) -> float:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validate import XentsimError, check_int
+from ..distributions import earlier_occurrences
 from ..interfaces import Tables
 from .static import check_precision
 
@@ -329,17 +330,9 @@ class ContextAdaptiveModel:
         _, cid = np.unique(ctx, return_inverse=True)
         cid = cid.reshape(-1)
 
-        def earlier(key):  # for each t: how many s < t share key[t]
-            order = np.argsort(key, kind="stable")
-            k = key[order]
-            starts = np.searchsorted(k, k, side="left")
-            out = np.empty(n, dtype=np.int64)
-            out[order] = np.arange(n) - starts
-            return out
-
         inc = self.increment
-        num = inc * earlier(cid * K + x) + 1
-        den = inc * earlier(cid) + K
+        num = inc * earlier_occurrences(cid * K + x) + 1
+        den = inc * earlier_occurrences(cid) + K
         return np.log2(den.astype(np.float64)) - np.log2(num.astype(np.float64))
 
     exact_bits = symbol_bits
