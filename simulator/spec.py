@@ -123,8 +123,10 @@ def _refuse_dtype(dtype: np.dtype, where: str) -> None:
         )
 
 
-def _check_npy_header(path: str, where: str) -> None:
-    """Refuse a file that is not .npy, or whose dtype is not real, before loading its data."""
+def _check_npy_header(path: str, where: str) -> tuple:
+    """Refuse a file that is not .npy, or whose dtype is not real, before loading its
+    data; return the shape its header declares (() for a header version numpy reads
+    but this check does not, whose dtype is then checked after loading)."""
     fmt = np.lib.format
     with open(path, "rb") as fh:
         if fh.read(6) != fmt.MAGIC_PREFIX:
@@ -132,12 +134,13 @@ def _check_npy_header(path: str, where: str) -> None:
         fh.seek(0)
         version = fmt.read_magic(fh)
         if version == (1, 0):
-            _, _, dtype = fmt.read_array_header_1_0(fh)
+            shape, _, dtype = fmt.read_array_header_1_0(fh)
         elif version == (2, 0):
-            _, _, dtype = fmt.read_array_header_2_0(fh)
+            shape, _, dtype = fmt.read_array_header_2_0(fh)
         else:
-            return  # a newer header: np.load reads it, and the dtype is checked after
+            return ()
     _refuse_dtype(dtype, where)
+    return shape
 
 
 def _read_file(path: str, name: str) -> np.ndarray:
@@ -297,21 +300,6 @@ def is_markov(spec: str) -> bool:
     return spec.strip().partition(":")[0] == MARKOV and ":" in spec
 
 
-def _npy_shape(path: str, where: str) -> tuple:
-    """The shape in a .npy header, after the dtype check (the data is not read)."""
-    fmt = np.lib.format
-    _check_npy_header(path, where)
-    with open(path, "rb") as fh:
-        version = fmt.read_magic(fh)
-        if version == (1, 0):
-            shape, _, _ = fmt.read_array_header_1_0(fh)
-        elif version == (2, 0):
-            shape, _, _ = fmt.read_array_header_2_0(fh)
-        else:
-            return ()
-    return shape
-
-
 def _matrix_rows(text: str, where: str, *, inline: bool) -> np.ndarray:
     """Rows of numbers (one row per line, or per ``;`` inline) as a 2-D float array."""
     if inline:
@@ -362,7 +350,7 @@ def parse_chain(spec: str, name: str = "p", *, normalize: bool = False) -> tuple
     if os.path.exists(rest):
         try:
             if rest.endswith(".npy"):
-                shape = _npy_shape(rest, where)
+                shape = _check_npy_header(rest, where)
                 if shape and int(np.prod(shape, dtype=object)) > MAX_CHAIN_ENTRIES:
                     raise XentsimError(f"{where}: holds an array of shape {shape}, more than "
                                        f"{MAX_CHAIN_ENTRIES} entries")
