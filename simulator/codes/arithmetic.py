@@ -157,6 +157,17 @@ def _plan(model, n: int) -> _Plan:
     return plan
 
 
+def _fixed_total(model, tables, plan, cum, K) -> None:
+    """Fixed (non-adaptive) tables: precision b in 8..32 and every row totalling 2^b."""
+    b = tables.precision
+    if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 8 <= b <= 32:
+        _tables_error(model, f"precision must be an integer in 8..32 for fixed tables, got {b!r}")
+    plan.precision = int(b)
+    plan.total = 1 << plan.precision
+    if (cum[:, K] != plan.total).any():
+        _tables_error(model, f"every row must total 2^{b} = {plan.total}")
+
+
 def _make_plan(model, tables) -> _Plan:
     if getattr(tables, "row", None) == "mapped":
         return _make_mapped_plan(model, tables)
@@ -210,13 +221,7 @@ def _make_plan(model, tables) -> _Plan:
             _tables_error(model, "an adaptive row has total 0")
         plan.total = int(cum[:, K].max())
     else:
-        b = tables.precision
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 8 <= b <= 32:
-            _tables_error(model, f"precision must be an integer in 8..32 for fixed tables, got {b!r}")
-        plan.precision = int(b)
-        plan.total = 1 << plan.precision
-        if (cum[:, K] != plan.total).any():
-            _tables_error(model, f"every row must total 2^{b} = {plan.total}")
+        _fixed_total(model, tables, plan, cum, K)
         if not small:
             if (np.diff(cum, axis=1).astype(np.int64) < 0).any():
                 _tables_error(model, "cumulative frequencies must not decrease along a row")
@@ -312,13 +317,7 @@ def _make_mapped_plan(model, tables) -> _MappedPlan:
                           "and pool >= 0 and pairs >= 0")
         plan.total = int(cum[0, K])
     else:
-        b = tables.precision
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 8 <= b <= 32:
-            _tables_error(model, f"precision must be an integer in 8..32 for fixed tables, got {b!r}")
-        plan.precision = int(b)
-        plan.total = 1 << plan.precision
-        if (cum[:, K] != plan.total).any():
-            _tables_error(model, f"every row must total 2^{b} = {plan.total}")
+        _fixed_total(model, tables, plan, cum, K)
         R = cum.shape[0]
         if contexts.ndim != 1 or contexts.size not in (R, R - 1) or \
                 (contexts.size and (int(contexts.max()) >= K ** plan.order or np.unique(contexts).size != contexts.size)):
