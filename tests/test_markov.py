@@ -77,11 +77,20 @@ def test_a_model_that_misses_an_occurring_transition_costs_infinity():
 
 
 def test_kl_rate_keeps_its_accuracy_when_the_chains_nearly_agree():
-    eps = Fraction(1, 10**13)
-    Q = [[0.9 + float(eps), 0.1 - float(eps)], [0.2, 0.8]]
-    # exact: pi(0) sum_x P log(P/Q) ~ (2/3) eps^2 / (2 ln 2) (1/.9 + 1/.1)
-    approx = 2 / 3 * float(eps) ** 2 / (2 * math.log(2)) * (1 / 0.9 + 1 / 0.1)
-    assert M.kl_rate(STICKY, Q) == pytest.approx(approx, rel=1e-2)
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 60
+    # dyadic rows: every row of P and of Q sums to exactly 1 in binary64
+    d = 2.0**-46
+    P = [[0.75, 0.25], [0.5, 0.5]]  # pi = (2/3, 1/3)
+    Q = [[0.75 + d, 0.25 - d], [0.5, 0.5]]
+    row = sum(Decimal(p) * (Decimal(p) / Decimal(q)).ln() for p, q in zip(P[0], Q[0]))
+    exact = float(Decimal(2) / Decimal(3) * row / Decimal(2).ln())  # about 3.2e-28 bits
+    assert exact > 0
+    # the terms are second order in d and summed without first-order cancellation: a
+    # few ulps of relative error
+    assert M.kl_rate(P, Q) == pytest.approx(exact, rel=1e-12, abs=0)
+    assert M.kl_rate(P, P) == 0.0
 
 
 @pytest.mark.parametrize("P, words", [
