@@ -113,3 +113,46 @@ class Code(Protocol):
 
     def report(self) -> dict:
         """Fields describing the code for reports (e.g. precision, model name)."""
+
+    # Streaming (to be added to this protocol once every code has it):
+    #   encoder() -> StreamEncoder        a fresh chunk-by-chunk encoder
+    #   decoder(n_symbols) -> StreamDecoder
+
+
+@runtime_checkable
+class StreamEncoder(Protocol):
+    """Encodes one message in chunks, giving the same bits as ``Code.encode`` of the
+    whole message, whatever the chunk boundaries (a block code needs every chunk but
+    the last to hold a multiple of ``symbols_per_unit`` symbols).
+
+    Memory is bounded by the chunk, not the message: only bits that no later symbol can
+    change are handed out (an arithmetic coder holds back the bytes a carry can reach).
+    """
+
+    #: bits a decoder must have been fed to decode every symbol pushed so far (before
+    #: ``finish``); a prefix code's is the number of bits produced so far.
+    need_bits: int
+
+    def push(self, symbols: np.ndarray):
+        """Encode the next chunk; return the bits that became final (a big-endian
+        bitarray, possibly empty)."""
+
+    def finish(self):
+        """End the message; return the remaining bits (the termination, if any)."""
+
+
+@runtime_checkable
+class StreamDecoder(Protocol):
+    """Decodes one message of a known length from bits fed in order."""
+
+    def feed(self, bits, *, last: bool = False) -> None:
+        """Append bits; ``last=True`` says the stream is complete."""
+
+    def pull(self, count: int) -> np.ndarray:
+        """The next ``count`` symbols. The caller has fed at least the ``need_bits``
+        the encoder reported after pushing them, or the whole stream (``last``).
+        A damaged stream raises :class:`~simulator.errors.XentsimError`."""
+
+    def close(self) -> None:
+        """After all n symbols: raise unless the stream ends exactly where the
+        encoding of the decoded message ends (nothing missing, nothing appended)."""
