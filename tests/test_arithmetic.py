@@ -410,3 +410,244 @@ def test_symbols_out_of_range_or_negative_name_their_position_and_value():
         encode(np.array([0.0, 1.0]), model)
     with pytest.raises(XentsimError, match="1-D"):
         encode(np.zeros((2, 2), dtype=int), model)
+
+
+# ---------------------------------------------------------------- mapped context tables
+# (rows reached through a context hash map: the byte-file models of simulator.models.trained)
+
+from simulator.models import ContextAdaptiveModel, TrainedModel  # noqa: E402
+from simulator.models.trained import ContextTables  # noqa: E402
+
+
+class _Given:
+    """A model that returns the tables it was given (to test the plan's checks)."""
+
+    def __init__(self, tables, K):
+        self.t, self.n_symbols = tables, K
+
+    def tables(self, n):
+        return self.t
+
+    def __repr__(self):
+        return "Given"
+
+
+def _fixed_rows(K=3, b=8):
+    # two context rows and a default row, each totalling 2^b
+    t = 1 << b
+    cum = np.array([[0, 1, 2, t], [0, t - 2, t - 1, t], [0, t // 4, t // 2, t]], dtype=np.uint64)
+    return ContextTables(cum=cum[:, : K + 1], row="mapped", order=1, precision=b,
+                         contexts=np.array([0, 1], dtype=np.uint64), default_row=2)
+
+
+def _mapped(**changes):
+    base = dict(cum=_fixed_rows().cum, row="mapped", order=1, precision=8,
+                contexts=np.array([0, 1], dtype=np.uint64), default_row=2)
+    base.update(changes)
+    return _Given(ContextTables(**base), changes.pop("K", 3) if "K" in changes else 3)
+
+
+@pytest.mark.parametrize("changes, why", [
+    (dict(cum=np.zeros((0, 4), dtype=np.uint64)), r"cum must be an \(R, K \+ 1\) = \(R, 4\) array with R >= 1, got \(0, 4\)"),
+    (dict(cum=np.zeros((3, 3), dtype=np.uint64)), r"= \(R, 4\) array with R >= 1, got \(3, 3\)"),
+    (dict(cum=np.zeros(4, dtype=np.uint64)), r"got \(4,\)"),
+    (dict(cum=[[0, 1, 2, 256]]), r"got list"),
+    (dict(cum=_fixed_rows().cum.astype(float)), "non-negative integers, got dtype float64"),
+    (dict(cum=-_fixed_rows().cum.astype(np.int64)), "non-negative integers, got dtype int64"),
+    (dict(cum=np.array([[1, 2, 3, 256]] * 3)), "start at 0 and not decrease"),
+    (dict(cum=np.array([[0, 3, 2, 256]] * 3)), "start at 0 and not decrease"),
+    (dict(order=-1), "order must be an integer >= 0 with K\\^order <= 2\\^62, got -1"),
+    (dict(order=True), "got True"),
+    (dict(order=1.0), "got 1.0"),
+    (dict(order=40), "got 40"),
+    (dict(increment=-1), "increment must be an integer >= 0, got -1"),
+    (dict(increment=True), "increment must be an integer >= 0, got True"),
+    (dict(increment=1.0), "increment must be an integer >= 0, got 1.0"),
+    (dict(contexts=np.array([0], dtype=np.uint64)), "contexts must list distinct context numbers"),
+    (dict(contexts=np.array([0, 1, 2, 2], dtype=np.uint64)), "contexts must list distinct"),
+    (dict(contexts=np.array([0, 3], dtype=np.uint64)), "below K\\^order, one per row"),
+    (dict(contexts=np.array([1, 1], dtype=np.uint64)), "distinct context numbers"),
+    (dict(contexts=np.zeros((1, 2), dtype=np.uint64)), "contexts must list"),
+    (dict(default_row=3), "default_row 3 must be -1 or a row without a context"),
+    (dict(default_row=1), "default_row 1 must be -1 or a row without a context"),
+    (dict(default_row=-2), "default_row -2 must be"),
+    (dict(precision=7), "precision must be an integer in 8..32 for fixed tables, got 7"),
+    (dict(precision=None), "got None"),
+])
+def test_mapped_tables_are_validated_naming_what_is_wrong(changes, why):
+    with pytest.raises(XentsimError, match=why) as err:
+        encode(np.array([0, 1, 2]), _mapped(**changes))
+    assert str(err.value).startswith("model Given returned bad tables: ")
+
+
+def test_mapped_tables_need_context_tables_and_a_model_with_an_alphabet():
+    plain = Tables(cum=_fixed_rows().cum, row="mapped", order=1, precision=8)
+    with pytest.raises(XentsimError, match="row 'mapped' needs ContextTables"):
+        encode(np.array([0]), _Given(plain, 3))
+    for K in (0, True, "3", None, -1):
+        with pytest.raises(XentsimError, match=f"n_symbols >= 1, got {K!r} from Given"):
+            encode(np.array([0]), _Given(_fixed_rows(), K))
+
+
+@pytest.mark.parametrize("changes, why", [
+    (dict(cum=np.array([[0, 1, 2, 3], [0, 1, 2, 3]], dtype=np.uint64)), "one starting row"),
+    (dict(cum=np.zeros((1, 4), dtype=np.uint64)), "one starting row with a positive total"),
+    (dict(contexts=np.array([0], dtype=np.uint64)), "no contexts, no default row"),
+    (dict(default_row=0), "no contexts, no default row"),
+    (dict(pool=-1), "pool >= 0 and pairs >= 0"),
+    (dict(pairs=-1), "pool >= 0 and pairs >= 0"),
+])
+def test_adaptive_mapped_tables_are_validated(changes, why):
+    base = dict(cum=np.array([[0, 1, 2, 3]], dtype=np.uint64), row="mapped", order=1,
+                increment=2, contexts=np.zeros(0, dtype=np.uint64), default_row=-1,
+                pool=9, pairs=9)
+    base.update(changes)
+    with pytest.raises(XentsimError, match="returned bad tables: adaptive mapped tables have .*" + why):
+        encode(np.array([0, 1, 2]), _Given(ContextTables(**base), 3))
+
+
+def test_mapped_fixed_tables_code_each_context_with_its_row_and_others_with_the_default():
+    m = _Given(_fixed_rows(), 3)
+    x = np.array([0, 0, 1, 2, 2, 0, 1, 1, 2, 0])
+    # row of position t: context x[t-1] (0 before the start); contexts 0, 1 own rows 0, 1,
+    # context 2 the default row 2
+    cum = _fixed_rows().cum.astype(np.int64)
+    ctx = np.concatenate(([0], x[:-1]))
+    ideal = -np.log2((cum[ctx, x + 1] - cum[ctx, x]) / 256.0).sum()
+    bits = encode(x, m)
+    assert bound_ok(len(bits), ideal, x.size, 256)
+    assert np.array_equal(decode(bits, m, x.size), x)
+    assert ReferenceCoder.encode(x, m) == bits
+    assert np.array_equal(ReferenceCoder.decode(bits, m, x.size), x)
+    # the same rows laid out densely, one per context: the same stream
+    dense = Tables(cum=cum[[0, 1, 2]].astype(np.uint64), row="context", order=1, precision=8)
+    assert encode(x, _Given(dense, 3)) == bits
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.int64, np.int32, np.uint16])
+def test_mapped_fixed_rows_of_any_integer_dtype_code_like_uint64(dtype):
+    x = np.array([0, 2, 1, 2, 2, 0, 1])
+    want = encode(x, _Given(_fixed_rows(), 3))
+    m = _mapped(cum=_fixed_rows().cum.astype(dtype))
+    assert encode(x, m) == want
+    assert np.array_equal(decode(want, m, x.size), x)
+
+
+def test_mapped_uint32_rows_at_precision_32_code_like_uint64():
+    t = 1 << 32
+    cum = np.array([[0, 1, 2, t], [0, t - 2, t - 1, t], [0, t // 4, t // 2, t]], dtype=np.uint64)
+    x = np.array([0, 2, 1, 2, 2, 0, 1, 0])
+    want = encode(x, _mapped(cum=cum, precision=32))
+    assert want == ReferenceCoder.encode(x, _mapped(cum=cum, precision=32))
+    # 2^32 does not fit in uint32: such rows are refused rather than wrapped
+    wrapped = cum.astype(np.uint32)
+    with pytest.raises(XentsimError, match="bad tables"):
+        encode(x, _mapped(cum=wrapped, precision=32))
+
+
+def test_a_context_without_a_row_and_no_default_is_refused_naming_the_context():
+    m = _mapped(default_row=-1, cum=_fixed_rows().cum[:2])
+    x = np.array([1, 0, 0, 1, 2, 1])  # position 5 follows symbol 2: context 2 has no row
+    with pytest.raises(UnencodableSymbolError,
+                       match=r"symbol 1 \(at position 5\) follows context 2 \(the previous 1 "
+                             r"symbols as a base-3 number\), which the model has no row for"):
+        encode(x, m)
+    with pytest.raises(UnencodableSymbolError, match=r"follows context 2 "):
+        ReferenceCoder.encode(x, m)
+    # order 2: the context is the previous two symbols, oldest first
+    m2 = _Given(ContextTables(cum=_fixed_rows().cum[:2], row="mapped", order=2, precision=8,
+                              contexts=np.array([0, 1], dtype=np.uint64), default_row=-1), 3)
+    # contexts at t = 0..3: (0, 0) = 0, (0, 0) = 0, (0, 1) = 1, then (1, 0) = 3 has no row
+    with pytest.raises(UnencodableSymbolError, match=r"position 3\) follows context 3 \(the previous 2"):
+        encode(np.array([0, 1, 0, 0]), m2)
+    with pytest.raises(UnencodableSymbolError, match=r"position 3\) follows context 3 "):
+        ReferenceCoder.encode(np.array([0, 1, 0, 0]), m2)
+
+
+def test_a_zero_frequency_in_a_mapped_row_is_refused_naming_symbol_and_position():
+    cum = _fixed_rows().cum.copy()
+    cum[0] = [0, 256, 256, 256]  # context 0 can only be followed by symbol 0
+    m = _mapped(cum=cum)
+    for coder in (encode, ReferenceCoder.encode):
+        with pytest.raises(UnencodableSymbolError,
+                           match=r"symbol 2 \(at position 2\) has frequency 0 in its context's row"):
+            coder(np.array([0, 0, 2]), m)
+
+
+@pytest.mark.parametrize("bad, where", [(3, "symbols\\[1\\] is 3, outside the model's alphabet 0..2"),
+                                        (-1, "symbols\\[1\\] is -1, outside")])
+def test_mapped_coders_refuse_symbols_outside_the_alphabet_by_position(bad, where):
+    for m in (_Given(_fixed_rows(), 3), ContextAdaptiveModel(3, 2, "kt")):
+        for coder in (encode, ReferenceCoder.encode):
+            with pytest.raises(XentsimError, match=where):
+                coder(np.array([0, bad, 1]), m)
+
+
+def test_an_adaptive_mapped_message_with_more_contexts_than_its_pool_is_refused():
+    x = np.array([0, 1, 2, 0, 1, 2, 2, 2])  # order 1: contexts 0, 1, 2 occur
+    small = ContextAdaptiveModel(3, 1, "kt", 2, 9)
+    with pytest.raises(XentsimError, match=r"more distinct contexts or \(context, symbol\) pairs "
+                                           r"than the model allows \(2 and 9"):
+        encode(x, small)
+    with pytest.raises(XentsimError, match="opens more distinct contexts than the model's pool of 2"):
+        ReferenceCoder.encode(x, small)
+    ok = ContextAdaptiveModel(3, 1, "kt", 3, 9)
+    assert np.array_equal(decode(encode(x, ok), ok, x.size), x)
+
+
+@pytest.mark.parametrize("K, k", [(2, 16), (2, 17), (16, 3), (16, 4), (5, 0), (5, 2)])
+def test_adaptive_mapped_rows_are_dense_up_to_one_mebibyte_and_code_alike(K, k):
+    # dense Fenwick rows while K^k * 8 K <= 2^20 bytes, else sparse rows: the same bits
+    m = ContextAdaptiveModel(K, k, "laplace")
+    plan = arithmetic._plan(m, 500)
+    assert plan.sparse == (K ** k * 8 * K > 1 << 20)
+    assert plan.pool == min(500, K ** k)
+    rng = np.random.default_rng(K + k)
+    x = rng.integers(0, K, 500)
+    bits = encode(x, m)
+    assert bits == ReferenceCoder.encode(x, m)
+    assert np.array_equal(decode(bits, m, x.size), x)
+    assert np.array_equal(ReferenceCoder.decode(bits, m, x.size), x)
+
+
+def test_empty_maps_have_at_least_twice_the_entries_and_sixteen_slots():
+    for entries, slots in ((0, 16), (1, 16), (8, 16), (9, 32), (16, 32), (17, 64), (1000, 2048)):
+        table, shift = arithmetic._empty_map(entries)
+        assert table.shape == (slots, 2) and table.dtype == np.uint64 and not table.any()
+        assert shift == 64 - slots.bit_length() + 1
+    plan = arithmetic._plan(ContextAdaptiveModel(4, 2, "kt"), 10)
+    table, shift, tree, ext, tot = plan.fresh_map()
+    assert table.shape[0] >= 2 * plan.pool and tree.shape == (plan.pool, 5)
+    assert ext.shape == (plan.pool, 4) and tot.shape == (plan.pool,) and tot.dtype == np.uint64
+    assert tree.dtype == ext.dtype == np.uint32 and not (tree.any() or ext.any() or tot.any())
+
+
+def test_mapped_fixed_rows_of_a_large_alphabet_decode_through_wide_guides():
+    # K > 256 needs uint16 guide entries, K > 65536 int64 ones
+    for K in (300, 70000):
+        b = 20
+        w = np.full(K, (1 << b) // K, dtype=np.int64)
+        w[: (1 << b) - w.sum()] += 1
+        cum = np.concatenate(([0], np.cumsum(w))).astype(np.uint64)[None, :]
+        m = _Given(ContextTables(cum=cum, row="mapped", order=0, precision=b,
+                                 contexts=np.array([0], dtype=np.uint64), default_row=-1), K)
+        x = np.array([0, K - 1, K // 2, 1, K - 2, 255, 256, 257])
+        bits = encode(x, m)
+        assert np.array_equal(decode(bits, m, x.size), x)
+        assert np.array_equal(ReferenceCoder.decode(bits, m, x.size), x)
+
+
+def test_trained_mapped_models_decode_damaged_streams_only_to_their_own_encoding():
+    rng = np.random.default_rng(7)
+    train = rng.integers(0, 6, 400)
+    x = rng.integers(0, 6, 300)
+    for m in (TrainedModel(train, 2, 6, alpha=0.5), ContextAdaptiveModel(6, 2, "kt"),
+              ContextAdaptiveModel(6, 9, "kt")):
+        bits = encode(x, m)
+        for cut in (len(bits) - 1, len(bits) + 1, 0):
+            bad = bits[:cut] if cut <= len(bits) else bits + [0]
+            try:
+                y = decode(bad, m, x.size)
+            except XentsimError:
+                continue
+            assert encode(y, m) == bad and not np.array_equal(y, x)
