@@ -313,7 +313,13 @@ def _solve_stationary(T):
     if n == 1:
         return np.ones(1)
     if n <= _DENSE_STATES:
-        A = T.T - np.eye(n)
+        # pi (T - I) = 0 with the diagonal 1 - T[i, i] taken as the sum of row i's other
+        # entries: forming 1 - T[i, i] by subtraction loses the digits of a sticky state
+        # (with T[i, i] = 1 - 1e-12 the law came out 1e-5 wrong), the sum loses none.
+        D = T.copy()
+        np.fill_diagonal(D, 0.0)
+        A = D.T.copy()
+        np.fill_diagonal(A, -D.sum(axis=1))
         A[-1, :] = 1.0
         b = np.zeros(n)
         b[-1] = 1.0

@@ -219,3 +219,151 @@ def test_kl_against_a_subnormal_q_uses_logs_when_the_ratio_overflows():
         got = kl_divergence([0.5, 0.5], [1.0, tiny], base=math.e)
     expected = 0.5 * math.log(0.5) + 0.5 * (math.log(0.5) - math.log(tiny))
     assert got == pytest.approx(expected, rel=1e-14, abs=0)
+
+
+# ---------------------------------------------------------------- chains: rates and laws
+
+from fractions import Fraction  # noqa: E402
+
+import simulator.measures as measures  # noqa: E402
+from simulator.measures import (block_cross_entropy, chain_block_law, cross_entropy_rate,  # noqa: E402
+                                entropy_rate, stationary_distribution)
+
+
+def _h2(row):
+    return -sum(x * math.log2(x) for x in row if x > 0)
+
+
+def test_entropy_rate_is_the_stationary_average_of_the_row_entropies():
+    P = [[0.9, 0.1], [0.2, 0.8]]  # pi = (2/3, 1/3)
+    want = (2 / 3) * _h2(P[0]) + (1 / 3) * _h2(P[1])
+    assert entropy_rate(P) == pytest.approx(want, rel=1e-14)
+    assert entropy_rate(P, base=math.e) == pytest.approx(want * math.log(2), rel=1e-14)
+    # a given pi is used as it is (the caller's stationary law)
+    assert entropy_rate(P, pi=np.array([0.5, 0.5])) == pytest.approx(
+        0.5 * _h2(P[0]) + 0.5 * _h2(P[1]), rel=1e-14)
+    # zero transitions contribute nothing (0 log 0 = 0), never nan
+    Z = [[1.0, 0.0], [0.5, 0.5]]  # pi = (1, 0): the absorbing row has entropy 0
+    assert entropy_rate(Z) == 0.0
+    assert entropy_rate(Z, pi=np.array([0.25, 0.75])) == pytest.approx(0.75, rel=1e-15)
+
+
+def test_chain_measures_name_the_matrix_they_refuse():
+    bad = [[0.5, 0.6], [0.5, 0.5]]
+    with pytest.raises(XentsimError, match=r"^P row 0 sums to 1\.1"):
+        entropy_rate(bad)
+    with pytest.raises(XentsimError, match=r"^Q row 0 sums to 1\.1"):
+        block_cross_entropy([0.25] * 4, bad)
+    with pytest.raises(XentsimError, match=r"^Q is on 3 symbols but the source on 2$"):
+        cross_entropy_rate([[0.9, 0.1], [0.2, 0.8]], [0.2, 0.3, 0.5])
+
+
+def test_block_cross_entropy_sums_the_block_law_against_the_model_rows():
+    Q = [[0.75, 0.25], [0.5, 0.5]]
+    law = np.array([0.4, 0.1, 0.2, 0.3])  # blocks 00, 01, 10, 11
+    want = -(0.4 * math.log2(0.75) + 0.1 * math.log2(0.25) + 0.2 * math.log2(0.5)
+             + 0.3 * math.log2(0.5))
+    assert block_cross_entropy(law, Q) == pytest.approx(want, rel=1e-15)
+    assert block_cross_entropy(law.reshape(2, 2), Q) == pytest.approx(want, rel=1e-15)
+    assert block_cross_entropy(law, Q, base=math.e) == pytest.approx(want * math.log(2), rel=1e-14)
+    # order 0: the law of single symbols against a pmf
+    assert block_cross_entropy([0.25, 0.75], [0.5, 0.5]) == pytest.approx(1.0, rel=1e-15)
+    # a block of probability 1 costs -log2 of its model probability
+    assert block_cross_entropy([0, 1, 0, 0], Q) == pytest.approx(2.0, rel=1e-15)
+    # zero model probability: infinite where the law is positive, harmless where it is 0
+    Z = [[1.0, 0.0], [0.5, 0.5]]
+    assert block_cross_entropy([0.5, 0.0, 0.25, 0.25], Z) == pytest.approx(0.5, rel=1e-15)
+    assert block_cross_entropy([0.5, 0.1, 0.2, 0.2], Z) == math.inf
+    with pytest.raises(XentsimError, match="^the block law has 3 entries but Q has 4$"):
+        block_cross_entropy([0.5, 0.25, 0.25], Q)
+
+
+def test_stationary_law_of_a_chain_with_one_closed_state_puts_all_mass_there():
+    # symbol 0 forever once seen: context 1 is transient
+    assert stationary_distribution([[1.0, 0.0], [1.0, 0.0]]).tolist() == [1.0, 0.0]
+    # order 2 on 2 symbols: contexts 00 (closed) and the transient 01, 10, 11
+    P = [[1.0, 0.0], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]
+    assert stationary_distribution(P).tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def _exact_stationary(P):
+    """pi of a small chain of contexts by exact elimination (Fractions)."""
+    P = [[Fraction(x).limit_denominator(10**6) for x in row] for row in P]
+    S, K = len(P), len(P[0])
+    T = [[Fraction(0)] * S for _ in range(S)]
+    for c in range(S):
+        for x in range(K):
+            T[c][(c * K + x) % S] += P[c][x]
+    # solve pi (T - I) = 0, sum pi = 1
+    A = [[T[j][i] - (1 if i == j else 0) for j in range(S)] for i in range(S)]
+    A[-1] = [Fraction(1)] * S
+    b = [Fraction(0)] * (S - 1) + [Fraction(1)]
+    for i in range(S):
+        piv = next(r for r in range(i, S) if A[r][i] != 0)
+        A[i], A[piv], b[i], b[piv] = A[piv], A[i], b[piv], b[i]
+        for r in range(S):
+            if r != i and A[r][i] != 0:
+                f = A[r][i] / A[i][i]
+                A[r] = [a - f * c for a, c in zip(A[r], A[i])]
+                b[r] -= f * b[i]
+    return [float(b[i] / A[i][i]) for i in range(S)]
+
+
+@pytest.mark.parametrize("dense_limit", [2048, 1])
+def test_stationary_law_of_an_order_2_chain_matches_exact_elimination(dense_limit, monkeypatch):
+    # (dense_limit 1: the iterative solver of large chains on the same small chain)
+    monkeypatch.setattr(measures, "_DENSE_STATES", dense_limit)
+    P = [[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4], [0.5, 0.25, 0.25], [0.2, 0.2, 0.6],
+         [0.05, 0.9, 0.05], [0.6, 0.1, 0.3], [0.25, 0.5, 0.25], [0.4, 0.4, 0.2]]
+    got = stationary_distribution(P)
+    np.testing.assert_allclose(got, _exact_stationary(P), rtol=1e-12, atol=0)
+    assert math.fsum(got.tolist()) == pytest.approx(1.0, abs=4e-16)
+
+
+def test_stationary_law_of_a_chain_above_the_dense_limit_is_found_by_iteration():
+    # order 12 on 2 symbols: 4096 contexts > _DENSE_STATES. The next symbol depends only on
+    # the last one (P(1 | ...0) = 0.3, P(1 | ...1) = 0.6), so pi(context) is the law of 12
+    # steps of that 2-state chain started at its stationary law (4/7, 3/7) for 0 and 1.
+    m = 12
+    S = 2**m
+    assert S > measures._DENSE_STATES
+    last = np.arange(S) % 2
+    P = np.where(last[:, None] == 0, [0.7, 0.3], [0.4, 0.6])
+    step = np.array([[0.7, 0.3], [0.4, 0.6]])
+    bits = (np.arange(S)[:, None] >> np.arange(m - 1, -1, -1)[None, :]) & 1
+    want = np.where(bits[:, 0] == 0, 4 / 7, 3 / 7)
+    for j in range(1, m):
+        want = want * step[bits[:, j - 1], bits[:, j]]
+    got = stationary_distribution(P)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-15)
+
+
+def test_sticky_chains_keep_their_stationary_law_to_full_precision():
+    # pi_0 P(0 -> 1) = pi_1 P(1 -> 0): equal leaving rates give (1/2, 1/2) however sticky
+    # (forming 1 - P(0 -> 0) by subtraction gave 0.50000553 at 1e-12)
+    for e in (1e-6, 1e-9, 1e-12, 1e-15):
+        sticky = [[1 - e, e], [e, 1 - e]]
+        assert stationary_distribution(sticky).tolist() == pytest.approx([0.5, 0.5], rel=4e-16)
+        lopsided = [[1 - e, e], [2 * e, 1 - 2 * e]]
+        assert stationary_distribution(lopsided).tolist() == pytest.approx([2 / 3, 1 / 3], rel=1e-15)
+
+
+def test_a_chain_of_exactly_the_dense_limit_is_solved_directly_and_slow_iteration_refuses(monkeypatch):
+    sticky = [[1 - 1e-9, 1e-9], [1e-9, 1 - 1e-9]]
+    monkeypatch.setattr(measures, "_DENSE_STATES", 2)
+    assert stationary_distribution(sticky) == pytest.approx([0.5, 0.5], rel=1e-15)
+    monkeypatch.setattr(measures, "_DENSE_STATES", 1)
+    lopsided = [[1 - 1e-9, 1e-9], [2e-9, 1 - 2e-9]]
+    with pytest.raises(XentsimError, match="^the stationary distribution did not converge: "
+                                           "the chain mixes too slowly$"):
+        stationary_distribution(lopsided)
+
+
+def test_chain_block_laws_of_an_order_1_chain_are_products_along_the_path():
+    P = np.array([[0.9, 0.1], [0.2, 0.8]])
+    pi = np.array([2 / 3, 1 / 3])
+    law3 = chain_block_law(P, 3)
+    for w in range(8):
+        a, b, c = (w >> 2) & 1, (w >> 1) & 1, w & 1
+        assert law3[w] == pytest.approx(pi[a] * P[a, b] * P[b, c], rel=1e-14)
+    np.testing.assert_allclose(chain_block_law(P, 1), pi, rtol=1e-14)
