@@ -111,10 +111,14 @@ def theory_half_width(code, p, n: int, messages: int, delta: float) -> float:
     """Half-width, in bits per symbol, of an interval that holds with probability at
     least 1 - delta around the code's exact expected bits per symbol for ``messages``
     messages of n symbols from ``p`` (a pmf or an i.i.d. Source): Bernstein on the
-    unit lengths (whole units only), plus the larger side of the code's ``slack_bits``
+    unit lengths (n must be a whole number of units: a partial unit is not bounded here), plus the larger side of the code's ``slack_bits``
     per message (the arithmetic coder's [-8, +1] bits), plus 1e-9 for the rounding of
     the exact expectation."""
     _, var, dev, k = length_spread(code, p)
+    if n < k or n % k:
+        raise XentsimError(
+            f"n is {n}: theory_half_width bounds whole units, so n must be a positive multiple "
+            f"of the code's {k} symbols per unit (simulate handles a partial unit)")
     units = messages * (n // k)
     half = bernstein_half_width(var, dev, units, delta) * (n // k) / n if var > 0 else 0.0
     lo, hi = code.slack_bits

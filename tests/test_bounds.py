@@ -204,13 +204,13 @@ def test_theory_half_width_is_bernstein_per_symbol_plus_slack_plus_rounding():
     code, p = HuffmanCode([0.5, 0.25, 0.25]), [0.5, 0.25, 0.25]
     want = B.bernstein_half_width(0.25, 0.5, 7 * 100, 0.01) + 1e-9
     assert B.theory_half_width(code, p, 100, 7, 0.01) == pytest.approx(want, rel=1e-15, abs=0)
-    # Block code k = 2 on 101 symbols: 50 whole blocks per message, bits spread over 101.
+    # Block code k = 2 on 100 symbols: 50 whole blocks per message, bits spread over 100.
     block = BlockHuffmanCode([0.5, 0.5], 2)
-    assert B.theory_half_width(block, [0.5, 0.5], 101, 3, 0.01) == 1e-9
+    assert B.theory_half_width(block, [0.5, 0.5], 100, 3, 0.01) == 1e-9
     block = BlockHuffmanCode([0.75, 0.25], 2)
     _, var, dev, _ = B.length_spread(block, [0.75, 0.25])
-    want = B.bernstein_half_width(var, dev, 3 * 50, 0.01) * 50 / 101 + 1e-9
-    assert B.theory_half_width(block, [0.75, 0.25], 101, 3, 0.01) == \
+    want = B.bernstein_half_width(var, dev, 3 * 50, 0.01) * 50 / 100 + 1e-9
+    assert B.theory_half_width(block, [0.75, 0.25], 100, 3, 0.01) == \
         pytest.approx(want, rel=1e-15, abs=0)
 
 
@@ -242,3 +242,12 @@ def test_unit_spread_drops_impossible_units_and_normalises_the_weights():
             return np.array([2.0, 2.0]), np.array([1.0, 3.0])
 
     assert B.unit_spread(Stub(), src) == (2.0, 1.0, 1.0)
+
+
+def test_theory_half_width_refuses_a_message_that_is_not_whole_units():
+    from simulator.codes import BlockHuffmanCode
+    code = BlockHuffmanCode([0.7, 0.3], 3)
+    for n in (2, 4, 10):  # n < k (no whole unit: it divided by zero) or a partial unit
+        with pytest.raises(XentsimError, match=f"^n is {n}: theory_half_width bounds whole units"):
+            B.theory_half_width(code, [0.6, 0.4], n, 1, 0.01)
+    assert B.theory_half_width(code, [0.6, 0.4], 3, 1, 0.01) > 0
