@@ -413,8 +413,6 @@ def _cell(value, key: str = "") -> str:
 
 
 def _code_predictions(args) -> int:
-    from . import realdata
-
     for option, value in (("FILE", args.file), ("--train", args.train), ("--order", args.order),
                           ("--out", args.out), ("--alphabet", args.alphabet)):
         if value is not None:
@@ -422,6 +420,8 @@ def _code_predictions(args) -> int:
                                "the predicted rows)")
     if args.targets is None:
         raise XentsimError("--probs needs --targets Y.npy (the labels)")
+    from . import realdata  # after the argument checks: a refusal never loads the kernels
+
     P = realdata.load_npy(args.probs, "--probs")
     Y = realdata.load_npy(args.targets, "--targets")
     rep, _ = realdata.code_predictions(P, Y, normalize=args.normalize, precision=args.precision)
@@ -435,8 +435,6 @@ def _code_predictions(args) -> int:
 
 def _cmd_code(args) -> int:
     import os
-
-    from . import realdata
 
     if args.probs is not None or args.targets is not None:
         if args.probs is None:
@@ -455,6 +453,8 @@ def _cmd_code(args) -> int:
                 raise XentsimError(f"{option} applies to the static model only, not {args.model}")
     if args.alphabet is not None and args.symbols != "npy":
         raise XentsimError("--alphabet applies to --symbols npy only (bytes have K = 256)")
+    from . import realdata  # after the argument checks: a refusal never loads the kernels
+
     if args.out is not None:
         realdata.check_output(args.out, "--out", {"FILE": args.file, "--train": args.train})
     alpha = realdata.parse_alpha(args.alpha)
