@@ -42,6 +42,8 @@ CASES = [
                           "--q", "uniform:4", "-n", "-1"], 2),
     ("bad input: --code nope", ["-m", "simulator", "simulate", "--p", "uniform:4",
                                 "--q", "uniform:4", "--code", "nope"], 2),
+    # not yet light: the registry imports every experiment to know the names
+    ("bad input: reproduce --only nope", ["-m", "simulator", "reproduce", "--only", "nope"], 2),
 ]
 
 SIMULATE = ["-m", "simulator", "simulate", "--p", "uniform:4", "--q", "uniform:4",
@@ -110,9 +112,11 @@ def main(argv=None) -> None:
     if args.compile:
         print("\nfirst-call compile cost: simulate --p uniform:4 --q uniform:4 --n 1000 --seed 1\n")
         head = ("code", "cold warmup s", "cold wall s", "warm warmup s", "warm wall s")
-        print("  ".join(head))
-        for code, *cells in compile_costs(root):
-            print("  ".join([f"{code:<4}".ljust(len(head[0]))]
+        rows = compile_costs(root)
+        first = max(len(head[0]), *(len(r[0]) for r in rows))
+        print("  ".join([head[0].ljust(first), *head[1:]]))
+        for code, *cells in rows:
+            print("  ".join([code.ljust(first)]
                             + [f"{c:.3f}".rjust(len(h)) for c, h in zip(cells, head[1:])]))
 
 

@@ -114,6 +114,11 @@ BAD = [
     ("simulate", "--p", "uniform:4"),
     ("simulate", "--p", "uniform:4", "--q", "uniform:4", "--seed", "1.5"),
     ("reproduce", "--jobs", "0"),
+    pytest.param(("reproduce", "--only", "nope"),
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "the experiment registry imports every experiment (and through them the "
+                     "engine and its kernels) to know the names; experiments.common imports "
+                     "simulator.bounds, whose sources import the chain kernels"))),
     ("code",),
     ("code", "somefile", "--order", "-1"),
     ("code", "somefile"),
