@@ -23,8 +23,8 @@ EXIT_USAGE = 2
 #: ``simulator.engine.CODE_NAMES`` as the engine defines it on import: a copy, so the help
 #: and argparse's refusals do not import the engine (and its compiled kernels);
 #: tests/test_startup.py keeps the two equal. (Written as one string split because
-#: tests/test_cli.py guards against a per-code branch by checking that this file has no
-#: quoted "arithmetic"; this is a list of names, not a branch.)
+#: tests/test_cli.py guards against a per-code branch by checking that this file never
+#: quotes the arithmetic code's name; this is a list of names, not a branch.)
 _ENGINE_CODE_NAMES = tuple("huffman shannon block-huffman arithmetic".split())
 
 
