@@ -194,3 +194,19 @@ print(json.dumps({"before": before, "after": after, "max": int(x.max()),
 """
     d = json.loads(run_python(tmp_path, code))
     assert d == {"before": False, "after": True, "max": 7, "counts": 1000, "alias": 8}
+
+
+def test_the_user_wide_cache_folder_is_found_without_importing_numba(tmp_path):
+    # _jitcache asks numba's own appdirs copy (loaded from its file) where the user-wide
+    # cache is, when the package folder is not writable; numba itself stays unloaded.
+    code = """
+import json, sys
+from simulator import _jitcache
+found = _jitcache._user_wide_dir()
+loaded = "numba" in sys.modules
+from numba.misc.appdirs import AppDirs
+print(json.dumps({"loaded": loaded, "same": found == AppDirs(appname="numba",
+                  appauthor=False).user_cache_dir, "found": found}))
+"""
+    d = json.loads(run_python(tmp_path, code))
+    assert d["loaded"] is False and d["same"] is True and d["found"]
