@@ -284,13 +284,35 @@ class Progress:
         sys.stderr.flush()
 
 
-def run_tasks(fn, tasks: list[tuple], executor: Executor | None = None, progress=None) -> list:
-    """``[fn(*t) for t in tasks]``, in order, optionally on any concurrent.futures Executor.
+def as_executor(executor) -> Executor | None:
+    """The concurrent.futures Executor a sweep runs on, from what the caller gave.
+
+    None (run in this process) and any :class:`concurrent.futures.Executor` (a process or
+    thread pool, or a Dask client's ``get_executor()``) are used as they are; a Dask
+    ``distributed.Client`` becomes ``client.get_executor(pure=False)`` (every task is
+    computed afresh, never served from results the cluster still holds). The client is
+    recognised through ``sys.modules``: an object of that type can only exist once the
+    caller imported ``distributed``, so this never imports it. Anything else is refused.
+    """
+    if executor is None or isinstance(executor, Executor):
+        return executor
+    distributed = sys.modules.get("distributed")
+    if distributed is not None and isinstance(executor, distributed.Client):
+        return executor.get_executor(pure=False)
+    raise XentsimError(
+        f"executor is a {type(executor).__name__}: give a concurrent.futures Executor (e.g. a "
+        "ProcessPoolExecutor), a distributed.Client, or None to run in this process")
+
+
+def run_tasks(fn, tasks: list[tuple], executor=None, progress=None) -> list:
+    """``[fn(*t) for t in tasks]``, in order, optionally on any concurrent.futures Executor
+    or a Dask ``distributed.Client`` (see :func:`as_executor`).
 
     Each task carries its own seed, so results do not depend on where or in which order
-    they run: the same master seed gives the same table with 1 or 16 workers. A Dask
-    cluster works too: pass ``distributed.Client(...).get_executor()``.
+    they run: the same master seed gives the same table with 1 or 16 workers, or on a
+    Dask cluster (tests/test_dask.py checks the bytes).
     """
+    executor = as_executor(executor)
     total = len(tasks)
     results = [None] * total
     if executor is None:
@@ -633,8 +655,12 @@ def figure_bytes(fig) -> dict[str, bytes]:
 
 
 def run(experiment: Experiment, *, seed: int, quick: bool, out: Path,
-        executor: Executor | None = None, progress: bool | None = None) -> dict:
-    """Compute, plot from the CSV's bytes, and write the figure's four files as a set."""
+        executor=None, progress: bool | None = None) -> dict:
+    """Compute, plot from the CSV's bytes, and write the figure's four files as a set.
+
+    ``executor``: None, a concurrent.futures Executor or a ``distributed.Client``
+    (:func:`as_executor`); the files do not depend on it."""
+    executor = as_executor(executor)  # refuse a wrong object before creating the folder
     out = prepare_out(Path(out))
     t0 = time.perf_counter()
     sizes = experiment.sizes(quick)

@@ -3,7 +3,9 @@ the verdicts.
 
 A plain loop over :data:`registry.EXPERIMENTS`. ``--jobs N`` gives the experiments'
 sweeps a process pool whose workers end with this process (:func:`common.worker_pool`);
-results do not depend on N (every task carries its own seed). The command line itself
+:func:`reproduce` also takes an ``executor`` of the caller's (any concurrent.futures
+Executor, or a Dask ``distributed.Client`` for a cluster). Results do not depend on
+either (every task carries its own seed). The command line itself
 (argument parsing) lives in :mod:`simulator.cli`, which calls :func:`run_cli`; this
 module never imports it.
 """
@@ -15,28 +17,38 @@ from pathlib import Path
 
 from simulator.errors import XentsimError
 
-from .common import Experiment, check_jobs, output_dir, run, worker_pool
+from .common import Experiment, as_executor, check_jobs, output_dir, run, worker_pool
 from .registry import EXPERIMENTS, get
 
 
 def reproduce(names=None, *, quick: bool = False, out=None, jobs: int = 1, seed: int = 2026,
-              progress=None) -> list[dict]:
-    """Run the named experiments (all, in registry order, by default) in the order given."""
+              progress=None, executor=None) -> list[dict]:
+    """Run the named experiments (all, in registry order, by default) in the order given.
+
+    The sweeps run in this process (``jobs=1``), on a pool of ``jobs`` worker processes
+    made and shut down here, or on the caller's ``executor``: a concurrent.futures
+    Executor or a Dask ``distributed.Client`` (``Client("tcp://scheduler:8786")``), which
+    stays open (the caller owns it). ``jobs`` and ``executor`` do not go together.
+    """
     chosen: list[Experiment] = [get(n) for n in names] if names else list(EXPERIMENTS)
     twice = sorted({n for n in (names or ()) if list(names).count(n) > 1})
     if twice:
         raise XentsimError(f"--only names {', '.join(twice)} more than once")
     jobs = check_jobs(jobs)
+    if executor is not None and jobs > 1:
+        raise XentsimError(f"jobs is {jobs} and an executor was given: the executor decides "
+                           "where the sweeps run, so leave jobs at 1")
+    given = as_executor(executor)
     out = Path(out) if out is not None else output_dir(None, quick)
     records = []
-    executor = worker_pool(jobs) if jobs > 1 else None
+    pool = worker_pool(jobs) if jobs > 1 else None
     try:
         for e in chosen:
-            records.append(run(e, seed=seed, quick=quick, out=out, executor=executor,
-                               progress=progress))
+            records.append(run(e, seed=seed, quick=quick, out=out,
+                               executor=pool if pool is not None else given, progress=progress))
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return records
 
 

@@ -8,7 +8,8 @@ containers and CI sandboxes) numba raises ``RuntimeError: cannot cache function`
 the package cannot even be imported.
 
 :func:`ensure_writable_cache` runs once, on ``import simulator``, before any kernel is
-defined. If the user set ``NUMBA_CACHE_DIR`` it does nothing. Otherwise, if neither the
+defined; it does not import numba (the kernel modules are imported later, when first
+needed). If the user set ``NUMBA_CACHE_DIR`` it does nothing. Otherwise, if neither the
 in-tree nor the user-wide folder is writable for every kernel module, it points
 ``NUMBA_CACHE_DIR`` at ``<tempdir>/xentsim-numba-cache-<uid>`` (and tells an already
 imported numba). This module sits at the bottom of the import graph with ``errors``.
@@ -20,7 +21,8 @@ import os
 import sys
 import tempfile
 
-#: Package folders that hold ``@njit(cache=True)`` kernels.
+#: Package folders that hold ``@njit(cache=True)`` kernels (``_dist_kernels``,
+#: ``_chain_kernels`` in the package folder; the coders' kernels in ``codes``).
 _KERNEL_DIRS = ("", "codes")
 
 
@@ -34,11 +36,43 @@ def _writable(path: str) -> bool:
         return False
 
 
-def _user_wide_dir() -> str | None:
+def _numba_appdirs():
+    """numba's own copy of ``appdirs`` (``numba/misc/appdirs.py``, standard library only),
+    loaded from its file without running ``numba/__init__`` (importing numba costs about
+    0.2 s, which the command line's start-up must not pay); None if it is not there."""
+    import importlib.util
+
     try:
-        from numba.misc.appdirs import AppDirs
-    except ImportError:  # pragma: no cover - layout of another numba version
+        spec = importlib.util.find_spec("numba")  # finds the package, does not import it
+    except (ImportError, ValueError):  # pragma: no cover - broken installs
         return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = os.path.join(folder, "misc", "appdirs.py")
+        if os.path.isfile(path):
+            file_spec = importlib.util.spec_from_file_location("_xentsim_numba_appdirs", path)
+            module = importlib.util.module_from_spec(file_spec)
+            try:
+                file_spec.loader.exec_module(module)
+            except Exception:  # pragma: no cover - another numba version's layout
+                return None
+            return module
+    return None
+
+
+def _user_wide_dir() -> str | None:
+    """The folder numba's user-wide cache locator uses (``~/.cache/numba`` on Linux)."""
+    if "numba" in sys.modules:  # numba is loaded anyway: ask it directly
+        try:
+            from numba.misc.appdirs import AppDirs
+        except ImportError:  # pragma: no cover - layout of another numba version
+            return None
+    else:
+        appdirs = _numba_appdirs()
+        if appdirs is None or not hasattr(appdirs, "AppDirs"):
+            return None
+        AppDirs = appdirs.AppDirs
     return AppDirs(appname="numba", appauthor=False).user_cache_dir
 
 

@@ -1,4 +1,12 @@
-"""The ``xentsim`` command line: argument parsing and printing only."""
+"""The ``xentsim`` command line: argument parsing and printing only.
+
+Start-up is kept short: this module imports only the standard library and
+``simulator.errors`` at the top, so ``--help`` and argparse's refusals never load numpy,
+numba or matplotlib; the spec parser (numpy) is imported when a number or a spec is
+read, and the engine (numba kernels) only when a command runs. The lists the help shows
+(the code names, ``MAX_COUNT``) are therefore copies here; tests/test_startup.py checks
+them against what they mirror (``engine.CODE_NAMES``, ``spec.MAX_COUNT``).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,46 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 
-import numpy as np
-
-from ._validate import XentsimError
-from .spec import MAX_COUNT, whole_number
+from .errors import XentsimError
 
 EXIT_USAGE = 2
+
+#: ``simulator.engine.CODE_NAMES`` as the engine defines it on import: a copy, so the help
+#: and argparse's refusals do not import the engine (and its compiled kernels);
+#: tests/test_startup.py keeps the two equal. (Written as one string split because
+#: tests/test_cli.py guards against a per-code branch by checking that this file never
+#: quotes the arithmetic code's name; this is a list of names, not a branch.)
+_ENGINE_CODE_NAMES = tuple("huffman shannon block-huffman arithmetic".split())
+
+
+class _CodeNames(Sequence):
+    """The ``--code`` choices: the engine's registry (``engine.CODE_NAMES``) when the
+    engine is loaded, else the copy above. The registry can only have changed (a code
+    registered at run time) after the engine was imported, so the two never disagree."""
+
+    @staticmethod
+    def _names() -> tuple:
+        engine = sys.modules.get(__name__.rpartition(".")[0] + ".engine")
+        return tuple(engine.CODE_NAMES) if engine is not None else _ENGINE_CODE_NAMES
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+#: The codes ``simulate`` can build (see :class:`_CodeNames`).
+CODE_NAMES = _CodeNames()
+
+#: ``simulator.spec.MAX_COUNT`` (2^63 - 1, the largest count typed on the command line),
+#: copied for the same reason and checked by the same test.
+MAX_COUNT = (1 << 63) - 1
 
 #: Largest seed accepted: 128 bits, the entropy numpy's SeedSequence draws by itself.
 MAX_SEED = (1 << 128) - 1
@@ -57,6 +98,8 @@ def _whole(minimum: int | None, maximum: int | None = MAX_COUNT):
     ``1.5e0``, ``nan`` and ``1e400`` are refused); argparse names the option."""
 
     def parse(text: str) -> int:
+        from .spec import whole_number
+
         try:
             return whole_number(text, minimum=minimum, maximum=maximum)
         except XentsimError as exc:
@@ -71,8 +114,6 @@ _integer = _whole(-MAX_COUNT)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .engine import CODE_NAMES
-
     parser = _Parser(
         prog="xentsim",
         description="Cross-entropy with real bits: codes built from q, data drawn from p.",
@@ -236,11 +277,14 @@ def _fmt_g(x: float) -> str:
 
 
 def _cmd_simulate(args) -> int:
-    from .engine import simulate
+    import numpy as np
+
     from .spec import parse_model, parse_source
 
     p = parse_source(args.p, normalize=args.normalize)
     q = parse_model(args.q, normalize=args.normalize)
+    from .engine import simulate  # after the specs: a refused spec never loads the kernels
+
     m = simulate(
         p, q, args.code, n=args.n, trials=args.trials, block=args.block,
         precision=args.precision, model=args.model, order=args.order,
@@ -369,8 +413,6 @@ def _cell(value, key: str = "") -> str:
 
 
 def _code_predictions(args) -> int:
-    from . import realdata
-
     for option, value in (("FILE", args.file), ("--train", args.train), ("--order", args.order),
                           ("--out", args.out), ("--alphabet", args.alphabet)):
         if value is not None:
@@ -378,6 +420,8 @@ def _code_predictions(args) -> int:
                                "the predicted rows)")
     if args.targets is None:
         raise XentsimError("--probs needs --targets Y.npy (the labels)")
+    from . import realdata  # after the argument checks: a refusal never loads the kernels
+
     P = realdata.load_npy(args.probs, "--probs")
     Y = realdata.load_npy(args.targets, "--targets")
     rep, _ = realdata.code_predictions(P, Y, normalize=args.normalize, precision=args.precision)
@@ -391,8 +435,6 @@ def _code_predictions(args) -> int:
 
 def _cmd_code(args) -> int:
     import os
-
-    from . import realdata
 
     if args.probs is not None or args.targets is not None:
         if args.probs is None:
@@ -411,6 +453,8 @@ def _cmd_code(args) -> int:
                 raise XentsimError(f"{option} applies to the static model only, not {args.model}")
     if args.alphabet is not None and args.symbols != "npy":
         raise XentsimError("--alphabet applies to --symbols npy only (bytes have K = 256)")
+    from . import realdata  # after the argument checks: a refusal never loads the kernels
+
     if args.out is not None:
         realdata.check_output(args.out, "--out", {"FILE": args.file, "--train": args.train})
     alpha = realdata.parse_alpha(args.alpha)

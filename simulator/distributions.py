@@ -2,6 +2,10 @@
 
 This module is the only consumer of random numbers in xentsim: every function that
 draws takes an explicit ``numpy.random.Generator``.
+
+Importing it does not import numba: the compiled kernels (alias sampling, counting) sit
+in :mod:`simulator._dist_kernels`, imported by the functions that call them, so a spec
+can be parsed and refused without paying for numba's start-up.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
 from ._validate import XentsimError, check_int, check_memory, check_pmf, check_rng
 
@@ -212,66 +215,8 @@ def symbol_dtype(K: int) -> np.dtype:
     return np.dtype(np.uint32)
 
 
-@njit(cache=True)
-def _build_alias(probs):
-    # Vose's alias method. Column j is chosen with probability 1/K; it yields j when
-    # the coin falls below threshold[j], and alias[j] otherwise.
-    K = probs.size
-    scaled = probs * K
-    threshold = np.ones(K)
-    alias = np.arange(K)
-    small = np.empty(K, np.int64)
-    large = np.empty(K, np.int64)
-    ns = 0
-    nl = 0
-    for i in range(K):
-        if scaled[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
-    while ns > 0 and nl > 0:
-        ns -= 1
-        s = small[ns]
-        g = large[nl - 1]
-        threshold[s] = scaled[s]
-        alias[s] = g
-        scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        if scaled[g] < 1.0:
-            nl -= 1
-            small[ns] = g
-            ns += 1
-    # Leftovers are 1 up to rounding: they keep threshold 1 (always themselves).
-    top = np.argmax(probs)
-    for i in range(K):
-        if probs[i] == 0.0:  # never yield a symbol of zero probability
-            threshold[i] = 0.0
-            if alias[i] == i:
-                alias[i] = top
-    return threshold, alias
-
-
-@njit(cache=True)
-def _alias_draw(u, threshold, alias, out):
-    # One uniform double per symbol: its integer part (times K) picks the column and
-    # its fractional part is the coin; 53 bits leave >= 33 bits for the coin at K <= 2^20.
-    K = threshold.size
-    # Branch-free, with alias in the compact symbol dtype, so the loop vectorises.
-    for i in range(u.size):
-        x = u[i] * K
-        j = min(np.int64(x), K - 1)
-        a = alias[j]
-        out[i] = a + (j - a) * ((x - j) < threshold[j])
-
-
+#: Uniforms drawn per chunk by :func:`sample` (one reused buffer).
 _CHUNK = 1 << 16
-
-
-@njit(cache=True)
-def _count(symbols, counts):
-    for i in range(symbols.size):
-        counts[symbols[i]] += 1
 
 
 def earlier_occurrences(keys) -> np.ndarray:
@@ -303,7 +248,9 @@ def symbol_counts(symbols, K: int) -> np.ndarray:
     if symbols.size:
         if int(symbols.max()) >= K or (symbols.dtype.kind == "i" and int(symbols.min()) < 0):
             raise XentsimError(f"symbols must lie in 0..{K - 1}")
-        _count(symbols, counts)
+        from ._dist_kernels import count_symbols
+
+        count_symbols(symbols, counts)
     return counts
 
 
@@ -320,7 +267,9 @@ def sample(p, n: int, rng: np.random.Generator) -> np.ndarray:
     dtype = symbol_dtype(p.size)
     check_memory(n * dtype.itemsize + 40 * p.size, f"sampling n = {n} symbols",
                  "draw fewer symbols at a time")
-    threshold, alias = _build_alias(p)
+    from ._dist_kernels import alias_draw, build_alias
+
+    threshold, alias = build_alias(p)
     alias = alias.astype(dtype)
     out = np.empty(n, dtype=dtype)
     # Draw the uniforms in cache-sized chunks into one reused buffer: the stream of
@@ -329,5 +278,15 @@ def sample(p, n: int, rng: np.random.Generator) -> np.ndarray:
     for start in range(0, n, _CHUNK):
         u = buf[: min(_CHUNK, n - start)]
         rng.random(out=u)
-        _alias_draw(u, threshold, alias, out[start : start + u.size])
+        alias_draw(u, threshold, alias, out[start : start + u.size])
     return out
+
+
+def __getattr__(name: str):
+    """``_build_alias`` (Vose's alias table, a compiled kernel; used by the Markov source)
+    is loaded from :mod:`simulator._dist_kernels` on first use (PEP 562)."""
+    if name == "_build_alias":
+        from ._dist_kernels import build_alias
+
+        return build_alias
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,6 +33,8 @@ LAYER_OF = {
     "simulator.interfaces": "base",
     "simulator.measures": "measures",
     "simulator.distributions": "distributions",
+    # the compiled kernels of distributions (sampling, counting), imported when first used
+    "simulator._dist_kernels": "distributions",
     "simulator._chain_kernels": "measures",
     "simulator.corpus": "sources",
     "simulator.sources.*": "sources",
