@@ -45,6 +45,18 @@ TOP = np.uint64(1 << 56)
 ERR_CORRUPT = -1  # a target outside the model's total: not a stream of this model
 ERR_END = -2  # the stream does not end as the encoding of the decoded message would
 ERR_OVERFLOW = -(1 << 62)  # encoder: the output buffer would overflow (tables break their contract)
+NEED_MORE = -3  # streaming decoder: the next symbol needs bytes that have not been fed
+
+# A chunked message keeps the coder's state between calls in a uint64 array:
+STATE_LOW = 0  # encoder: low
+STATE_CODE = 0  # decoder: code = window - low
+STATE_RNG = 1  # rng
+STATE_POS = 2  # encoder: pos, the bytes shifted out, counted from out[0] of the next call
+STATE_BPOS = 2  # decoder: bpos, the next byte to read, counted from buf[0] of the next call
+STATE_ROW = 3  # the row of the next symbol
+STATE_T = 4  # symbols coded so far in the message
+STATE_DONE = 5  # decoder: symbols decoded by the last call
+STATE_SIZE = 6
 
 
 @njit(cache=True, inline="always")
@@ -136,16 +148,33 @@ def _fenwick_add(tree, row, s, delta):
 
 
 @njit(cache=True)
-def encode(symbols, cum, precision, position, contexts, tree, freq, totals, inc, out, trace):
-    """Encode ``symbols`` into ``out``; returns the length in bits, -(i + 1) when
-    symbol i has frequency 0, or ERR_OVERFLOW. Symbols must lie in 0..K-1."""
+def encode(symbols, cum, precision, position, contexts, tree, freq, totals, inc, out, trace,
+           state):
+    """Encode ``symbols`` into ``out``. Symbols must lie in 0..K-1.
+
+    ``state`` None: a whole message, from the initial interval to the termination;
+    returns the length in bits. ``state`` (uint64 array of ``STATE_SIZE``): one chunk of
+    a message (see ``STATE_*``), resumed from and saved back into ``state``; out[:pos]
+    must hold the bytes a carry can still reach (the caller keeps them from the previous
+    chunk, with pos = state[STATE_POS]); returns pos after the chunk, with no
+    termination (``finish``). Errors (the state is then not saved): -(i + 1) when
+    symbol i of this call has frequency 0, or ERR_OVERFLOW. ``trace[i]`` (when not
+    empty) receives 8 pos after symbol i."""
     K = cum.shape[1] - 1
-    low = np.uint64(0)
-    rng = np.uint64(0xFFFFFFFFFFFFFFFF)
-    pos = 0
+    if state is None:
+        low = np.uint64(0)
+        rng = np.uint64(0xFFFFFFFFFFFFFFFF)
+        pos = 0
+        row = 0
+        t = 0
+    else:
+        low = state[STATE_LOW]
+        rng = state[STATE_RNG]
+        pos = np.int64(state[STATE_POS])
+        row = np.int64(state[STATE_ROW])
+        t = np.int64(state[STATE_T])
     b = np.uint64(precision)
     limit = out.size - 12  # room for the 4 look-ahead stores and the 8 final bytes
-    row = 0
     for i in range(symbols.size):
         s = np.int64(symbols[i])
         if tree is None:
@@ -168,10 +197,24 @@ def encode(symbols, cum, precision, position, contexts, tree, freq, totals, inc,
         if trace.size:
             trace[i] = 8 * pos
         if position is not None:
-            row = i + 1
+            row = t + i + 1
         if contexts is not None:
             row = (row * K + s) % contexts
-    return _finish(low, rng, pos, out)
+    if state is None:
+        return _finish(low, rng, pos, out)
+    state[STATE_LOW] = low
+    state[STATE_RNG] = rng
+    state[STATE_POS] = np.uint64(pos)
+    state[STATE_ROW] = np.uint64(row)
+    state[STATE_T] = np.uint64(t + symbols.size)
+    return pos
+
+
+@njit(cache=True)
+def finish(state, out):
+    """The termination of a chunked message (``_finish``) from its saved ``state``;
+    out[:pos] holds the bytes a carry can reach. Returns 8 pos + m."""
+    return _finish(state[STATE_LOW], state[STATE_RNG], np.int64(state[STATE_POS]), out)
 
 
 # ------------------------------------------------------------------------ decoding
@@ -232,10 +275,32 @@ def _check_end(buf, nbits, code, rng, bpos):
 
 @njit(cache=True)
 def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals, inc,
-           guide, guide_shift, out):
-    """Decode n symbols of a stream of ``nbits`` bits (``buf``: its bytes and 8 zero
-    bytes) into ``out``. Returns bpos >= 8, ERR_CORRUPT or ERR_END."""
-    code, rng, bpos = _start(buf)
+           guide, guide_shift, out, state, last):
+    """Decode n symbols into ``out``.
+
+    ``state`` None: a whole stream of ``nbits`` bits (``buf``: its bytes and 8 zero
+    bytes); returns bpos >= 8 when it ends exactly as the encoding of the decoded
+    message (``_check_end``), ERR_CORRUPT or ERR_END.
+
+    ``state`` (uint64 array of ``STATE_SIZE``): the next n symbols of a chunked
+    stream, resumed from and saved back into ``state``; ``buf`` holds the fed bytes
+    from the window's first byte on (bpos = state[STATE_BPOS] indexes it). ``last``:
+    buf also holds the stream's end and 8 zero bytes (reading past them is ERR_END, as
+    for a whole stream); otherwise a symbol whose renormalisation would read a byte
+    beyond buf stops the call with NEED_MORE, the state saved before that symbol
+    (no byte that was not fed is ever read into the window). Returns 0 when all n
+    were decoded; state[STATE_DONE] counts the symbols decoded by this call. ``nbits``
+    is not used (the end check is ``_check_end``, called on its own)."""
+    if state is None:
+        code, rng, bpos = _start(buf)
+        row = 0
+        t = 0
+    else:
+        code = state[STATE_CODE]
+        rng = state[STATE_RNG]
+        bpos = np.int64(state[STATE_BPOS])
+        row = np.int64(state[STATE_ROW])
+        t = np.int64(state[STATE_T])
     K = cum.shape[1] - 1
     b = np.uint64(precision)
     total = np.uint64(1) << b
@@ -246,7 +311,6 @@ def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals
     top_bit = 1
     while top_bit * 2 <= K:
         top_bit *= 2
-    row = 0
     for i in range(n):
         if tree is None:
             r = rng >> b
@@ -286,19 +350,35 @@ def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals
                     c += tree[row, nxt]
                 step >>= 1
             f = freq[row, s]
+        if bpos + _shift_count(r * f) > buf.size:  # the window would read past buf
+            if state is None or last:  # past the stream and its padding: cannot end validly
+                return ERR_END
+            state[STATE_CODE] = code
+            state[STATE_RNG] = rng
+            state[STATE_BPOS] = np.uint64(bpos)
+            state[STATE_ROW] = np.uint64(row)
+            state[STATE_T] = np.uint64(t + i)
+            state[STATE_DONE] = np.uint64(i)
+            return NEED_MORE
         out[i] = s
         code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
-        if bpos > buf.size:  # past the stream and its padding: cannot end validly
-            return ERR_END
         if tree is not None:
             freq[row, s] += inc
             _fenwick_add(tree, row, s, inc)
             totals[row] += inc
         if position is not None:
-            row = i + 1
+            row = t + i + 1
         if contexts is not None:
             row = (row * K + s) % contexts
-    return _check_end(buf, nbits, code, rng, bpos)
+    if state is None:
+        return _check_end(buf, nbits, code, rng, bpos)
+    state[STATE_CODE] = code
+    state[STATE_RNG] = rng
+    state[STATE_BPOS] = np.uint64(bpos)
+    state[STATE_ROW] = np.uint64(row)
+    state[STATE_T] = np.uint64(t + n)
+    state[STATE_DONE] = np.uint64(n)
+    return 0
 
 
 # ------------------------------------------------------------------------ checks
