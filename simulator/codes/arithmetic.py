@@ -866,6 +866,11 @@ class ArithmeticStreamEncoder:
         """Bytes shifted out of the window but held back (a carry can still reach them)."""
         return int(self._state[K_.STATE_POS])
 
+    @property
+    def buffer_bytes(self) -> int:
+        """Bytes of buffer this object holds (the scratch buffer, held bytes included)."""
+        return int(self._scratch.size)
+
     def _check_open(self):
         if not self._open:
             raise XentsimError("the stream encoder is finished (or failed); start a new one "
@@ -996,6 +1001,11 @@ class ArithmeticStreamDecoder:
         """Fed bytes held (those the decoder still needs)."""
         return self._hi - self._lo
 
+    @property
+    def buffer_bytes(self) -> int:
+        """Bytes of buffer this object holds (its capacity, the needed bytes included)."""
+        return int(self._buf.size)
+
     def _check_usable(self):
         if not self._ok:
             raise XentsimError("the stream decoder failed earlier (damaged stream or too few "
@@ -1008,7 +1018,9 @@ class ArithmeticStreamDecoder:
         need = live + data.size
         if self._hi + data.size > self._buf.size or self._lo > live:
             if need > self._buf.size:
-                buf = np.zeros(max(need, 2 * live, 64), dtype=np.uint8)
+                # a power of two at least twice what is needed: a stream fed in
+                # pieces of similar sizes settles at one capacity
+                buf = np.zeros(1 << max(6, (2 * need - 1).bit_length()), dtype=np.uint8)
                 buf[:live] = self._buf[self._lo:self._hi]
                 self._buf = buf
             else:
