@@ -60,6 +60,7 @@ def push_all(code, x, sizes):
         out += enc.push(x[a:a + c])
         needs.append(enc.need_bits)
         a += c
+        assert enc.need_bits == (len(out) + 64 + 8 * enc.held_bytes if a else 0)
     out += enc.finish()
     return out, needs, enc
 

@@ -30,6 +30,13 @@ Coding symbol s with (cum, freq, total): r = rng // total (rng >> b for 2^b), lo
 then bytes leave the window while rng < 2^56. Truncating rng // total loses at most
 a factor (1 - total / 2^56) per symbol.
 
+Chunked messages (``arithmetic.ArithmeticStreamEncoder`` / ``ArithmeticStreamDecoder``):
+``encode`` and ``decode`` take a ``state`` array (``STATE_*``: low or code, rng, pos or
+bpos, row, symbols so far) and resume from it and save into it; with ``state`` None
+they code a whole message, the same loop run as one chunk. The streaming encoder
+keeps in ``out`` only the bytes from the last byte below 0xFF on (all a carry can
+reach), the streaming decoder only the fed bytes from its window on.
+
 The decoder keeps ``code`` = (the stream's 64-bit window) - low, with 0 <= code < rng;
 this is exact (no wrap-around) for any input, so after n symbols low = window - code
 and the decoder re-derives the encoder's termination and compares it with the

@@ -53,6 +53,12 @@ always caught (the decoder reads zeros past the end anyway, decodes the same mes
 and finds its encoding shorter). The decoder never reads outside the stream's bytes
 and stops after at most n steps, earlier once it has read past the stream.
 
+Chunked coding. :class:`ArithmeticStreamEncoder` codes a message chunk by chunk (the
+concatenated output is bit for bit ``encode`` of the whole message) and
+:class:`ArithmeticStreamDecoder` decodes it from bits fed in pieces, with the same
+damage checks, in memory bounded by the chunk (const and context rows; per-position
+and mapped tables are coded whole).
+
 Two implementations produce the same bits and the same verdicts: :class:`ReferenceCoder`,
 plain Python that reads like the description above, and compiled kernels (``encode``
 and ``decode``), which the test suite checks against it bit for bit.
@@ -828,16 +834,21 @@ class ArithmeticStreamEncoder:
     (low, rng, the row, the adaptive counts) lives in this object between chunks. A
     carry adds one to the bytes already shifted out, through a run of 0xFF bytes, so
     ``push`` hands out only the bytes before the last byte below 0xFF and holds that
-    byte and the 0xFF run after it (``held_bytes``, usually 1 to 3 bytes; a long 0xFF
-    run, which needs a long stretch of the message falling exactly at a byte boundary,
-    is held whole). Memory: the held bytes plus a scratch buffer for one slice of
+    byte and the 0xFF run after it (``held_bytes``: one byte plus the run, which is
+    rarely more than a byte or two; a long run needs the interval to straddle a byte
+    boundary for a long stretch of the message, and is held whole). That no carry
+    reaches further back: low < 2^64 and rng < 2^64 in the window, so every later
+    interval lies below (S + 2) 2^64, S the bytes shifted out read as a number: the
+    later digits are those of S or S + 1, which differ only from the last byte below
+    0xFF on. Memory: the held bytes plus a scratch buffer for one slice of
     ``STREAM_SLICE`` symbols, whatever the chunk size; the returned bits are the chunk's.
 
     ``need_bits``: after symbols 0..t are pushed, with pos_t bytes shifted out of the
-    window, a decoder must have been fed 8 (pos_t + 8) bits to decode them (its window
-    after symbol t holds stream bytes pos_t .. pos_t + 7; the decode kernel reads no
-    byte beyond those it shifts in). This exceeds the bits handed out so far by at
-    least 64 plus the held bytes, so a decoder runs behind the encoder by a few symbols;
+    window, a decoder must have been fed 8 (pos_t + 8) bits to decode them (0 before
+    any symbol): its window after symbol t holds stream bytes pos_t .. pos_t + 7, and
+    it never reads a byte beyond those it shifts in, so 8 bits fewer make the pull
+    raise. This is the bits handed out so far plus 64 plus 8 ``held_bytes``: a decoder
+    fed what ``push`` returned runs behind the encoder by those bits' worth of symbols;
     after ``finish`` the whole stream suffices (fed with ``last=True``).
 
     Errors (symbol outside 0..K-1, a symbol of frequency 0, adaptive totals reaching
@@ -888,11 +899,10 @@ class ArithmeticStreamEncoder:
             return bits
         t0 = self.n_pushed
         K = plan.K
-        if not (x.dtype.itemsize == 1 and x.dtype.kind == "u" and K >= 256):
-            bad = (x < 0) | (x >= K)
-            if bad.any():
+        if not (x.dtype.kind == "u" and x.dtype.itemsize < 8 and K >= 1 << 8 * x.dtype.itemsize):
+            if int(x.min()) < 0 or int(x.max()) >= K:
                 self._open = False
-                i = int(np.argmax(bad))
+                i = int(np.argmax((x < 0) | (x >= K)))
                 raise XentsimError(f"symbols[{i}] of this chunk (position {t0 + i} of the message) "
                                    f"is {int(x[i])}, outside the model's alphabet 0..{K - 1}")
         if plan.inc and plan.max_total(t0 + n) >= 1 << 32:
