@@ -205,6 +205,25 @@ def test_need_bits_is_exact_one_byte_fewer_makes_the_pull_raise(kind):
     assert checked >= 5
 
 
+@pytest.mark.parametrize("model", ("static", "kt"))
+def test_extreme_alphabets_stream_like_the_whole_message(model):
+    # K = 1 (every symbol costs 0 bits), a symbol at 1e-16, K = 2^16 uniform and random
+    rng = np.random.default_rng(61)
+    for q in (np.array([1.0]), np.array([1 - 1e-16, 1e-16]), np.full(1 << 16, 2.0**-16),
+              rng.dirichlet(np.ones(1 << 16))):
+        code = ArithmeticCode(q, model=model)
+        for n in (0, 1, 300, 5000):
+            x = sample(q, n, rng) if q.size > 2 else rng.integers(0, q.size, n)
+            if q.size == 2 and model == "static":
+                x[:] = 0
+                x[rng.integers(0, max(n, 1), size=min(n, 3))] = 1  # the 1e-16 symbol, a few times
+            sizes = random_split(n, rng)
+            bits, needs, _ = push_all(code, x, sizes)
+            assert bits == code.encode(x)
+            y = decode_in_step(code, bits, n, needs, sizes, random_split(n, rng), rng)
+            assert np.array_equal(y, x)
+
+
 # ---------------------------------------------------------------- damaged streams
 
 
