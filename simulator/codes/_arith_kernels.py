@@ -237,9 +237,13 @@ def _start(buf):
 
 @njit(cache=True, inline="always")
 def _pull(code, rng, bpos, buf, r, c, f):
-    code -= r * c
     rng = r * f
-    k = _shift_count(rng)
+    return _pull_k(code - r * c, rng, bpos, buf, _shift_count(rng))
+
+
+@njit(cache=True, inline="always")
+def _pull_k(code, rng, bpos, buf, k):
+    # code and rng narrowed to the symbol; shift k bytes of buf into the window
     if bpos + 4 <= buf.size:  # branch-free: read 4 bytes, keep the first k
         w = ((np.uint64(buf[bpos]) << np.uint64(24)) | (np.uint64(buf[bpos + 1]) << np.uint64(16))
              | (np.uint64(buf[bpos + 2]) << np.uint64(8)) | np.uint64(buf[bpos + 3]))
@@ -357,18 +361,26 @@ def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals
                     c += tree[row, nxt]
                 step >>= 1
             f = freq[row, s]
-        if bpos + _shift_count(r * f) > buf.size:  # the window would read past buf
-            if state is None or last:  # past the stream and its padding: cannot end validly
+        if state is None:  # a whole stream (the check as in the loop of old, for speed)
+            out[i] = s
+            code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
+            if bpos > buf.size:  # past the stream and its padding: cannot end validly
                 return ERR_END
-            state[STATE_CODE] = code
-            state[STATE_RNG] = rng
-            state[STATE_BPOS] = np.uint64(bpos)
-            state[STATE_ROW] = np.uint64(row)
-            state[STATE_T] = np.uint64(t + i)
-            state[STATE_DONE] = np.uint64(i)
-            return NEED_MORE
-        out[i] = s
-        code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
+        else:
+            nrng = r * f
+            k = _shift_count(nrng)
+            if bpos + k > buf.size:  # the window would read past buf
+                if last:  # past the stream and its padding: cannot end validly
+                    return ERR_END
+                state[STATE_CODE] = code
+                state[STATE_RNG] = rng
+                state[STATE_BPOS] = np.uint64(bpos)
+                state[STATE_ROW] = np.uint64(row)
+                state[STATE_T] = np.uint64(t + i)
+                state[STATE_DONE] = np.uint64(i)
+                return NEED_MORE
+            out[i] = s
+            code, rng, bpos = _pull_k(code - r * c, nrng, bpos, buf, k)
         if tree is not None:
             freq[row, s] += inc
             _fenwick_add(tree, row, s, inc)
