@@ -3,7 +3,9 @@
 Run:  python benchmarks/bench_arithmetic.py   (times the simulator of this checkout)
 
 Workload: the engine's K = 256 Zipf pair, coded (a) as 1000 messages of 10^4 symbols
-and (b) as one message of 10^7 symbols. Peers: constriction's RangeEncoder /
+and (b) as one message of 10^7 symbols, whole or (c) streamed in chunks of 10^5
+(``ArithmeticStreamEncoder`` pushes; ``ArithmeticStreamDecoder`` fed each push's bits and
+pulling every chunk whose ``need_bits`` is covered), beside the whole message. Peers: constriction's RangeEncoder /
 RangeDecoder with a Categorical model (Rust; ``pip install -e ".[bench]"``), when
 installed; xentsim's own pure-Python ReferenceCoder; and the floor, numpy computing
 the ideal length ``take(-log2 q^, x).sum()`` (what a formula would report instead).
@@ -20,7 +22,8 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from _common import P, Q, best_of, print_table
-from simulator.codes.arithmetic import ReferenceCoder, decode, encode
+from simulator.codes.arithmetic import (ArithmeticStreamDecoder, ArithmeticStreamEncoder,
+                                        ReferenceCoder, decode, encode)
 from simulator.models import AdaptiveModel, ConditionalModel, StaticModel
 from simulator.distributions import sample
 
@@ -71,6 +74,38 @@ def run():
             print(f"  {label}: bits/symbol xentsim {bits_ours:.6f}, constriction {bits_c:.6f}, "
                   f"H(p,q^) {model.cross_entropy(P):.6f}")
         rows.append((f"static encode {label}", n, mega / t_enc, "floor: take(-log2 q^).sum", mega / t_floor, None))
+
+    # streamed: the 10^7-symbol message in chunks of 10^5, decoded in step
+    chunk = 10**5
+    n = one.size
+
+    def s_enc():
+        enc = ArithmeticStreamEncoder(model)
+        parts, needs = [], []
+        for a in range(0, n, chunk):
+            parts.append(enc.push(one[a:a + chunk]))
+            needs.append(enc.need_bits)
+        parts.append(enc.finish())
+        return parts, needs
+
+    parts, needs = s_enc()
+
+    def s_dec():
+        dec = ArithmeticStreamDecoder(model, n)
+        fed = j = 0
+        for i, part in enumerate(parts):
+            dec.feed(part, last=i == len(parts) - 1)
+            fed += len(part)
+            while j < len(needs) and (needs[j] <= fed or i == len(parts) - 1):
+                dec.pull(min(chunk, n - j * chunk))
+                j += 1
+        dec.close()
+
+    whole = encode(one, model)
+    t_se, t_we = best_of(s_enc), best_of(lambda: encode(one, model))
+    t_sd, t_wd = best_of(s_dec), best_of(lambda: decode(whole, model, n))
+    rows.append(("static encode 1 x 1e7, 1e5-chunks", n, n / 1e6 / t_se, "whole message", n / 1e6 / t_we, None))
+    rows.append(("static decode 1 x 1e7, 1e5-chunks", n, n / 1e6 / t_sd, "whole message", n / 1e6 / t_wd, None))
 
     # the readable reference coder, on a small message
     small = one[:20_000]

@@ -30,6 +30,13 @@ Coding symbol s with (cum, freq, total): r = rng // total (rng >> b for 2^b), lo
 then bytes leave the window while rng < 2^56. Truncating rng // total loses at most
 a factor (1 - total / 2^56) per symbol.
 
+Chunked messages (``arithmetic.ArithmeticStreamEncoder`` / ``ArithmeticStreamDecoder``):
+``encode`` and ``decode`` take a ``state`` array (``STATE_*``: low or code, rng, pos or
+bpos, row, symbols so far) and resume from it and save into it; with ``state`` None
+they code a whole message, the same loop run as one chunk. The streaming encoder
+keeps in ``out`` only the bytes from the last byte below 0xFF on (all a carry can
+reach), the streaming decoder only the fed bytes from its window on.
+
 The decoder keeps ``code`` = (the stream's 64-bit window) - low, with 0 <= code < rng;
 this is exact (no wrap-around) for any input, so after n symbols low = window - code
 and the decoder re-derives the encoder's termination and compares it with the
@@ -45,6 +52,18 @@ TOP = np.uint64(1 << 56)
 ERR_CORRUPT = -1  # a target outside the model's total: not a stream of this model
 ERR_END = -2  # the stream does not end as the encoding of the decoded message would
 ERR_OVERFLOW = -(1 << 62)  # encoder: the output buffer would overflow (tables break their contract)
+NEED_MORE = -3  # streaming decoder: the next symbol needs bytes that have not been fed
+
+# A chunked message keeps the coder's state between calls in a uint64 array:
+STATE_LOW = 0  # encoder: low
+STATE_CODE = 0  # decoder: code = window - low
+STATE_RNG = 1  # rng
+STATE_POS = 2  # encoder: pos, the bytes shifted out, counted from out[0] of the next call
+STATE_BPOS = 2  # decoder: bpos, the next byte to read, counted from buf[0] of the next call
+STATE_ROW = 3  # the row of the next symbol
+STATE_T = 4  # symbols coded so far in the message
+STATE_DONE = 5  # decoder: symbols decoded by the last call
+STATE_SIZE = 6
 
 
 @njit(cache=True, inline="always")
@@ -136,16 +155,33 @@ def _fenwick_add(tree, row, s, delta):
 
 
 @njit(cache=True)
-def encode(symbols, cum, precision, position, contexts, tree, freq, totals, inc, out, trace):
-    """Encode ``symbols`` into ``out``; returns the length in bits, -(i + 1) when
-    symbol i has frequency 0, or ERR_OVERFLOW. Symbols must lie in 0..K-1."""
+def encode(symbols, cum, precision, position, contexts, tree, freq, totals, inc, out, trace,
+           state):
+    """Encode ``symbols`` into ``out``. Symbols must lie in 0..K-1.
+
+    ``state`` None: a whole message, from the initial interval to the termination;
+    returns the length in bits. ``state`` (uint64 array of ``STATE_SIZE``): one chunk of
+    a message (see ``STATE_*``), resumed from and saved back into ``state``; out[:pos]
+    must hold the bytes a carry can still reach (the caller keeps them from the previous
+    chunk, with pos = state[STATE_POS]); returns pos after the chunk, with no
+    termination (``finish``). Errors (the state is then not saved): -(i + 1) when
+    symbol i of this call has frequency 0, or ERR_OVERFLOW. ``trace[i]`` (when not
+    empty) receives 8 pos after symbol i."""
     K = cum.shape[1] - 1
-    low = np.uint64(0)
-    rng = np.uint64(0xFFFFFFFFFFFFFFFF)
-    pos = 0
+    if state is None:
+        low = np.uint64(0)
+        rng = np.uint64(0xFFFFFFFFFFFFFFFF)
+        pos = 0
+        row = 0
+        t = 0
+    else:
+        low = state[STATE_LOW]
+        rng = state[STATE_RNG]
+        pos = np.int64(state[STATE_POS])
+        row = np.int64(state[STATE_ROW])
+        t = np.int64(state[STATE_T])
     b = np.uint64(precision)
     limit = out.size - 12  # room for the 4 look-ahead stores and the 8 final bytes
-    row = 0
     for i in range(symbols.size):
         s = np.int64(symbols[i])
         if tree is None:
@@ -168,10 +204,24 @@ def encode(symbols, cum, precision, position, contexts, tree, freq, totals, inc,
         if trace.size:
             trace[i] = 8 * pos
         if position is not None:
-            row = i + 1
+            row = t + i + 1
         if contexts is not None:
             row = (row * K + s) % contexts
-    return _finish(low, rng, pos, out)
+    if state is None:
+        return _finish(low, rng, pos, out)
+    state[STATE_LOW] = low
+    state[STATE_RNG] = rng
+    state[STATE_POS] = np.uint64(pos)
+    state[STATE_ROW] = np.uint64(row)
+    state[STATE_T] = np.uint64(t + symbols.size)
+    return pos
+
+
+@njit(cache=True)
+def finish(state, out):
+    """The termination of a chunked message (``_finish``) from its saved ``state``;
+    out[:pos] holds the bytes a carry can reach. Returns 8 pos + m."""
+    return _finish(state[STATE_LOW], state[STATE_RNG], np.int64(state[STATE_POS]), out)
 
 
 # ------------------------------------------------------------------------ decoding
@@ -187,9 +237,13 @@ def _start(buf):
 
 @njit(cache=True, inline="always")
 def _pull(code, rng, bpos, buf, r, c, f):
-    code -= r * c
     rng = r * f
-    k = _shift_count(rng)
+    return _pull_k(code - r * c, rng, bpos, buf, _shift_count(rng))
+
+
+@njit(cache=True, inline="always")
+def _pull_k(code, rng, bpos, buf, k):
+    # code and rng narrowed to the symbol; shift k bytes of buf into the window
     if bpos + 4 <= buf.size:  # branch-free: read 4 bytes, keep the first k
         w = ((np.uint64(buf[bpos]) << np.uint64(24)) | (np.uint64(buf[bpos + 1]) << np.uint64(16))
              | (np.uint64(buf[bpos + 2]) << np.uint64(8)) | np.uint64(buf[bpos + 3]))
@@ -232,10 +286,32 @@ def _check_end(buf, nbits, code, rng, bpos):
 
 @njit(cache=True)
 def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals, inc,
-           guide, guide_shift, out):
-    """Decode n symbols of a stream of ``nbits`` bits (``buf``: its bytes and 8 zero
-    bytes) into ``out``. Returns bpos >= 8, ERR_CORRUPT or ERR_END."""
-    code, rng, bpos = _start(buf)
+           guide, guide_shift, out, state, last):
+    """Decode n symbols into ``out``.
+
+    ``state`` None: a whole stream of ``nbits`` bits (``buf``: its bytes and 8 zero
+    bytes); returns bpos >= 8 when it ends exactly as the encoding of the decoded
+    message (``_check_end``), ERR_CORRUPT or ERR_END.
+
+    ``state`` (uint64 array of ``STATE_SIZE``): the next n symbols of a chunked
+    stream, resumed from and saved back into ``state``; ``buf`` holds the fed bytes
+    from the window's first byte on (bpos = state[STATE_BPOS] indexes it). ``last``:
+    buf also holds the stream's end and 8 zero bytes (reading past them is ERR_END, as
+    for a whole stream); otherwise a symbol whose renormalisation would read a byte
+    beyond buf stops the call with NEED_MORE, the state saved before that symbol
+    (no byte that was not fed is ever read into the window). Returns 0 when all n
+    were decoded; state[STATE_DONE] counts the symbols decoded by this call. ``nbits``
+    is not used (the end check is ``_check_end``, called on its own)."""
+    if state is None:
+        code, rng, bpos = _start(buf)
+        row = 0
+        t = 0
+    else:
+        code = state[STATE_CODE]
+        rng = state[STATE_RNG]
+        bpos = np.int64(state[STATE_BPOS])
+        row = np.int64(state[STATE_ROW])
+        t = np.int64(state[STATE_T])
     K = cum.shape[1] - 1
     b = np.uint64(precision)
     total = np.uint64(1) << b
@@ -246,7 +322,6 @@ def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals
     top_bit = 1
     while top_bit * 2 <= K:
         top_bit *= 2
-    row = 0
     for i in range(n):
         if tree is None:
             r = rng >> b
@@ -286,19 +361,43 @@ def decode(buf, nbits, n, cum, precision, position, contexts, tree, freq, totals
                     c += tree[row, nxt]
                 step >>= 1
             f = freq[row, s]
-        out[i] = s
-        code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
-        if bpos > buf.size:  # past the stream and its padding: cannot end validly
-            return ERR_END
+        if state is None:  # a whole stream (the check as in the loop of old, for speed)
+            out[i] = s
+            code, rng, bpos = _pull(code, rng, bpos, buf, r, c, f)
+            if bpos > buf.size:  # past the stream and its padding: cannot end validly
+                return ERR_END
+        else:
+            nrng = r * f
+            k = _shift_count(nrng)
+            if bpos + k > buf.size:  # the window would read past buf
+                if last:  # past the stream and its padding: cannot end validly
+                    return ERR_END
+                state[STATE_CODE] = code
+                state[STATE_RNG] = rng
+                state[STATE_BPOS] = np.uint64(bpos)
+                state[STATE_ROW] = np.uint64(row)
+                state[STATE_T] = np.uint64(t + i)
+                state[STATE_DONE] = np.uint64(i)
+                return NEED_MORE
+            out[i] = s
+            code, rng, bpos = _pull_k(code - r * c, nrng, bpos, buf, k)
         if tree is not None:
             freq[row, s] += inc
             _fenwick_add(tree, row, s, inc)
             totals[row] += inc
         if position is not None:
-            row = i + 1
+            row = t + i + 1
         if contexts is not None:
             row = (row * K + s) % contexts
-    return _check_end(buf, nbits, code, rng, bpos)
+    if state is None:
+        return _check_end(buf, nbits, code, rng, bpos)
+    state[STATE_CODE] = code
+    state[STATE_RNG] = rng
+    state[STATE_BPOS] = np.uint64(bpos)
+    state[STATE_ROW] = np.uint64(row)
+    state[STATE_T] = np.uint64(t + n)
+    state[STATE_DONE] = np.uint64(n)
+    return 0
 
 
 # ------------------------------------------------------------------------ checks

@@ -53,6 +53,12 @@ always caught (the decoder reads zeros past the end anyway, decodes the same mes
 and finds its encoding shorter). The decoder never reads outside the stream's bytes
 and stops after at most n steps, earlier once it has read past the stream.
 
+Chunked coding. :class:`ArithmeticStreamEncoder` codes a message chunk by chunk (the
+concatenated output is bit for bit ``encode`` of the whole message) and
+:class:`ArithmeticStreamDecoder` decodes it from bits fed in pieces, with the same
+damage checks, in memory bounded by the chunk (const and context rows; per-position
+and mapped tables are coded whole).
+
 Two implementations produce the same bits and the same verdicts: :class:`ReferenceCoder`,
 plain Python that reads like the description above, and compiled kernels (``encode``
 and ``decode``), which the test suite checks against it bit for bit.
@@ -704,7 +710,7 @@ def encode(symbols, model, *, trace: bool = False):
     tr = np.zeros(n if trace else 0, dtype=np.int64)
     tree, freq, totals, inc = plan.adaptive_state()
     nbits = K_.encode(symbols, plan.cum, plan.precision, plan.position, plan.contexts,
-                      tree, freq, totals, inc, out, tr)
+                      tree, freq, totals, inc, out, tr, None)
     del out  # release the exported buffer so the bitarray can shrink
     if not 0 <= nbits <= 8 * (nbytes - 8):
         raise XentsimError(
@@ -743,7 +749,7 @@ def decode(bits, model, n_symbols) -> np.ndarray:
         return out
     tree, freq, totals, inc = plan.adaptive_state()
     end = K_.decode(buf, len(bits), n, plan.cum, plan.precision, plan.position, plan.contexts,
-                    tree, freq, totals, inc, plan.guide, plan.guide_shift, out)
+                    tree, freq, totals, inc, plan.guide, plan.guide_shift, out, None, True)
     if end < 0:
         _damaged(len(bits), n, _WHY[end])
     return out
@@ -786,6 +792,348 @@ def _mapped_result(out, nbits, nbytes, symbols, plan, model):
     return bits
 
 
+# ------------------------------------------------------------------------ streaming
+
+#: a pushed chunk is coded in slices of at most this many symbols, so that the
+#: encoder's scratch buffer stays bounded whatever the chunk size
+STREAM_SLICE = 1 << 18
+
+
+def _stream_plan(model, n: int | None) -> _Plan:
+    """The plan of a chunked message: tables with const or context rows.
+
+    Per-position tables (row "position", e.g. a classifier's predictions) and mapped
+    tables (row "mapped", the byte-file models) are refused: they are coded as whole
+    messages only."""
+    try:
+        plan = _plan(model, 0 if n is None else n)
+    except XentsimError as e:
+        if n is not None:
+            raise
+        raise XentsimError(f"chunked coding needs tables that do not depend on the message "
+                           f"length (const or context rows); model {model!r}: {e}") from e
+    if isinstance(plan, _MappedPlan) or plan.position:
+        kind = "mapped context" if isinstance(plan, _MappedPlan) else "per-position"
+        raise XentsimError(f"chunked (streaming) arithmetic coding supports const and context "
+                           f"rows only; model {model!r} has {kind} tables: code its messages "
+                           "whole (encode / decode)")
+    return plan
+
+
+def _fresh_state() -> np.ndarray:
+    state = np.zeros(K_.STATE_SIZE, dtype=np.uint64)
+    state[K_.STATE_RNG] = MASK64
+    return state
+
+
+class ArithmeticStreamEncoder:
+    """Encodes one message chunk by chunk (:class:`~simulator.interfaces.StreamEncoder`).
+
+    The concatenation of every ``push`` and the ``finish`` is bit for bit
+    ``encode(whole message, model)``, whatever the chunk boundaries. The coder's state
+    (low, rng, the row, the adaptive counts) lives in this object between chunks. A
+    carry adds one to the bytes already shifted out, through a run of 0xFF bytes, so
+    ``push`` hands out only the bytes before the last byte below 0xFF and holds that
+    byte and the 0xFF run after it (``held_bytes``: one byte plus the run, which is
+    rarely more than a byte or two; a long run needs the interval to straddle a byte
+    boundary for a long stretch of the message, and is held whole). That no carry
+    reaches further back: low < 2^64 and rng < 2^64 in the window, so every later
+    interval lies below (S + 2) 2^64, S the bytes shifted out read as a number: the
+    later digits are those of S or S + 1, which differ only from the last byte below
+    0xFF on. Memory: the held bytes plus a scratch buffer for one slice of
+    ``STREAM_SLICE`` symbols, whatever the chunk size; the returned bits are the chunk's.
+
+    ``need_bits``: after symbols 0..t are pushed, with pos_t bytes shifted out of the
+    window, a decoder must have been fed 8 (pos_t + 8) bits to decode them (0 before
+    any symbol): its window after symbol t holds stream bytes pos_t .. pos_t + 7, and
+    it never reads a byte beyond those it shifts in, so 8 bits fewer make the pull
+    raise. This is the bits handed out so far plus 64 plus 8 ``held_bytes``: a decoder
+    fed what ``push`` returned runs behind the encoder by those bits' worth of symbols;
+    after ``finish`` the whole stream suffices (fed with ``last=True``).
+
+    Errors (symbol outside 0..K-1, a symbol of frequency 0, adaptive totals reaching
+    2^32) raise as ``encode`` does, naming the symbol's position in the message; the
+    encoder is then unusable, as it is after ``finish``.
+    """
+
+    def __init__(self, model):
+        plan = _stream_plan(model, None)
+        self._model = model
+        self._plan = plan
+        self._tree, self._freq, self._totals, self._inc = plan.adaptive_state()
+        self._state = _fresh_state()
+        self._scratch = np.zeros(0, dtype=np.uint8)  # held bytes at its start
+        self._emitted = 0  # bytes handed out
+        self._open = True
+        #: symbols pushed so far
+        self.n_pushed = 0
+        #: bits a decoder must have been fed to decode every symbol pushed so far
+        self.need_bits = 0
+        #: bits handed out so far (push and finish)
+        self.bits_out = 0
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes shifted out of the window but held back (a carry can still reach them)."""
+        return int(self._state[K_.STATE_POS])
+
+    @property
+    def buffer_bytes(self) -> int:
+        """Bytes of buffer this object holds (the scratch buffer, held bytes included)."""
+        return int(self._scratch.size)
+
+    def _check_open(self):
+        if not self._open:
+            raise XentsimError("the stream encoder is finished (or failed); start a new one "
+                               "with code.encoder()")
+
+    def push(self, symbols) -> bitarray:
+        """Encode the next chunk; return the bytes that became final, as a big-endian
+        bitarray (possibly empty)."""
+        self._check_open()
+        x = _as_message(symbols)
+        plan = self._plan
+        n = x.size
+        bits = bitarray(endian="big")
+        if n == 0:
+            return bits
+        t0 = self.n_pushed
+        K = plan.K
+        if not (x.dtype.kind == "u" and x.dtype.itemsize < 8 and K >= 1 << 8 * x.dtype.itemsize):
+            if int(x.min()) < 0 or int(x.max()) >= K:
+                self._open = False
+                i = int(np.argmax((x < 0) | (x >= K)))
+                raise XentsimError(f"symbols[{i}] of this chunk (position {t0 + i} of the message) "
+                                   f"is {int(x[i])}, outside the model's alphabet 0..{K - 1}")
+        if plan.inc and plan.max_total(t0 + n) >= 1 << 32:
+            self._open = False
+            raise XentsimError(
+                f"adaptive coding keeps frequency totals below 2^32; {t0 + n} symbols would "
+                f"reach {plan.max_total(t0 + n)}"
+            )
+        empty = np.zeros(0, dtype=np.int64)
+        for a in range(0, n, STREAM_SLICE):
+            part = x[a:a + STREAM_SLICE]
+            m = part.size
+            held = int(self._state[K_.STATE_POS])
+            total = plan.max_total(t0 + a + m)
+            per = plan.precision if not plan.inc else math.log2(total)
+            need = held + int((m * per + slack_bounds(m, total)[1] + 8) // 8) + 24
+            if self._scratch.size < need:
+                grown = np.zeros(max(need, 2 * self._scratch.size), dtype=np.uint8)
+                grown[:held] = self._scratch[:held]
+                self._scratch = grown
+            out = self._scratch
+            pos = K_.encode(part, plan.cum, plan.precision, None, plan.contexts, self._tree,
+                            self._freq, self._totals, self._inc, out, empty, self._state)
+            if pos < 0:
+                self._open = False
+                if pos == K_.ERR_OVERFLOW:
+                    raise XentsimError(f"model {self._model!r}: the coder overran its proven "
+                                       "length bound; its tables break the Tables contract")
+                i = -pos - 1
+                _unencodable(int(part[i]), t0 + a + i)
+            # final: everything before the last byte below 0xFF (a carry stops there)
+            cut = pos - 1
+            if cut >= 0 and out[cut] == 0xFF:
+                below = np.flatnonzero(out[:pos] != 0xFF)
+                cut = int(below[-1]) if below.size else 0
+            cut = max(cut, 0)
+            if cut:
+                bits.frombytes(out[:cut].tobytes())
+                out[: pos - cut] = out[cut:pos].copy()
+                self._emitted += cut
+                self._state[K_.STATE_POS] = np.uint64(pos - cut)
+        self.n_pushed = t0 + n
+        self.need_bits = 8 * (self._emitted + int(self._state[K_.STATE_POS]) + 8)
+        self.bits_out += len(bits)
+        return bits
+
+    def finish(self) -> bitarray:
+        """End the message: the held bytes and the termination (``encode``'s last bits)."""
+        self._check_open()
+        self._open = False
+        held = int(self._state[K_.STATE_POS])
+        if self._scratch.size < held + 12:
+            grown = np.zeros(held + 12, dtype=np.uint8)
+            grown[:held] = self._scratch[:held]
+            self._scratch = grown
+        nbits = int(K_.finish(self._state, self._scratch))
+        bits = bitarray(endian="big")
+        bits.frombytes(self._scratch[: (nbits + 7) // 8].tobytes())
+        del bits[nbits:]
+        self._scratch = np.zeros(0, dtype=np.uint8)
+        self.bits_out += nbits
+        return bits
+
+
+class ArithmeticStreamDecoder:
+    """Decodes one n-symbol message from bits fed in order
+    (:class:`~simulator.interfaces.StreamDecoder`).
+
+    It keeps only the fed bytes it still needs: from the first byte of its 64-bit
+    window on (the end check reads that window), plus fewer than 8 fed bits that do not
+    yet make a byte. A symbol is decoded only when every byte its renormalisation
+    shifts into the window has been fed; before ``feed(..., last=True)`` it never reads
+    a byte that was not fed, and a ``pull`` that needs one raises (the caller fed less
+    than the encoder's ``need_bits``, or the stream is damaged). With ``last=True`` the
+    stream is complete and, as in ``decode``, 8 zero bytes follow it.
+
+    ``close()`` after all n symbols checks that the stream (everything fed; ``close``
+    marks it complete if ``last`` was not given) ends exactly where the encoding of the
+    decoded message ends. A damaged stream raises :class:`XentsimError` in ``pull`` or
+    ``close``, as ``decode`` does for the whole stream: when neither raises, the
+    decoded message's encoding is exactly the stream that was fed. After an error the
+    decoder is unusable.
+    """
+
+    def __init__(self, model, n_symbols):
+        n = check_int(n_symbols, "n_symbols", minimum=0)
+        plan = _stream_plan(model, n)
+        self._plan = plan
+        self.n_symbols = n
+        self._tree, self._freq, self._totals, self._inc = plan.adaptive_state()
+        self._state = None  # after the first 8 bytes
+        self._buf = np.zeros(0, dtype=np.uint8)
+        self._lo = 0  # buf[lo] is the window's first byte (before the start: the stream's)
+        self._hi = 0  # buf[lo:hi] are the fed bytes still needed
+        self._base = 0  # the stream's byte index of buf[lo]
+        self._partial = bitarray(endian="big")  # fed bits not yet a whole byte
+        self._nbits = 0
+        self._last = False
+        self._ok = True
+        self._closed = False
+        #: symbols pulled so far
+        self.n_pulled = 0
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Fed bytes held (those the decoder still needs)."""
+        return self._hi - self._lo
+
+    @property
+    def buffer_bytes(self) -> int:
+        """Bytes of buffer this object holds (its capacity, the needed bytes included)."""
+        return int(self._buf.size)
+
+    def _check_usable(self):
+        if not self._ok:
+            raise XentsimError("the stream decoder failed earlier (damaged stream or too few "
+                               "bits fed); start a new one with code.decoder(n)")
+        if self._closed:
+            raise XentsimError("the stream decoder is closed")
+
+    def _append(self, data: np.ndarray) -> None:
+        live = self._hi - self._lo
+        need = live + data.size
+        if self._hi + data.size > self._buf.size or self._lo > live:
+            if need > self._buf.size:
+                # a power of two at least twice what is needed: a stream fed in
+                # pieces of similar sizes settles at one capacity
+                buf = np.zeros(1 << max(6, (2 * need - 1).bit_length()), dtype=np.uint8)
+                buf[:live] = self._buf[self._lo:self._hi]
+                self._buf = buf
+            else:
+                self._buf[:live] = self._buf[self._lo:self._hi].copy()
+            self._lo, self._hi = 0, live
+        self._buf[self._hi:self._hi + data.size] = data
+        self._hi += data.size
+
+    def feed(self, bits, *, last: bool = False) -> None:
+        """Append ``bits`` (a big-endian bitarray); ``last=True``: the stream is complete."""
+        self._check_usable()
+        bits = _as_bits(bits)
+        if self._last:
+            raise XentsimError("feed() after the stream was marked complete (last=True)")
+        if not isinstance(last, (bool, np.bool_)):
+            raise XentsimError(f"last must be a bool, got {last!r}")
+        self._nbits += len(bits)
+        if len(self._partial):
+            bits = self._partial + bits
+        whole = len(bits) // 8 * 8
+        if whole:
+            self._append(np.frombuffer(bits[:whole].tobytes(), dtype=np.uint8))
+        self._partial = bits[whole:]
+        if last:
+            self._last = True
+            tail = np.zeros(8 + (1 if len(self._partial) else 0), dtype=np.uint8)
+            if len(self._partial):
+                tail[0] = self._partial.tobytes()[0]  # zero padded on the right
+            self._partial = bitarray(endian="big")
+            self._append(tail)
+
+    def _damaged(self, why):
+        self._ok = False
+        raise XentsimError(
+            f"the stream ({self._nbits} bits fed{', complete' if self._last else ''}) is not "
+            f"the encoding of any {self.n_symbols}-symbol message under this model: {why}"
+        )
+
+    def _start(self) -> bool:
+        if self._state is not None:
+            return True
+        if self._hi - self._lo < 8:
+            return False
+        state = _fresh_state()
+        state[K_.STATE_CODE] = np.uint64(int.from_bytes(self._buf[self._lo:self._lo + 8].tobytes(), "big"))
+        state[K_.STATE_BPOS] = np.uint64(8)
+        self._state = state
+        return True
+
+    def pull(self, count) -> np.ndarray:
+        """The next ``count`` symbols (see the class doc)."""
+        self._check_usable()
+        count = check_int(count, "count", minimum=0)
+        if self.n_pulled + count > self.n_symbols:
+            raise XentsimError(f"count is {count}, but only {self.n_symbols - self.n_pulled} "
+                               f"of the message's {self.n_symbols} symbols are left")
+        plan = self._plan
+        out = np.empty(count, dtype=symbol_dtype(plan.K))
+        if count == 0:
+            return out
+        if not self._start():
+            self._ok = False
+            raise XentsimError(f"pull(): only {self._nbits} bits were fed; decoding needs the "
+                               "encoder's need_bits (at least 64) or the whole stream (last=True)")
+        view = self._buf[self._lo:self._hi]
+        res = K_.decode(view, 0, count, plan.cum, plan.precision, None, plan.contexts,
+                        self._tree, self._freq, self._totals, self._inc, plan.guide,
+                        plan.guide_shift, out, self._state, self._last)
+        if res == K_.NEED_MORE:
+            self._ok = False
+            t = self.n_pulled + int(self._state[K_.STATE_DONE])
+            raise XentsimError(
+                f"pull({count}): symbol {t} needs stream bits beyond the {self._nbits} fed; "
+                "feed at least the encoder's need_bits for the symbols pulled, or the whole "
+                "stream with last=True (or the stream is damaged)")
+        if res < 0:
+            self._damaged(_WHY[res])
+        # drop the bytes before the window
+        shift = int(self._state[K_.STATE_BPOS]) - 8
+        self._lo += shift
+        self._base += shift
+        self._state[K_.STATE_BPOS] = np.uint64(8)
+        self.n_pulled += count
+        return out
+
+    def close(self) -> None:
+        """After all n symbols: raise unless the stream ends exactly where the decoded
+        message's encoding ends (the end check of ``decode``)."""
+        self._check_usable()
+        if self.n_pulled != self.n_symbols:
+            raise XentsimError(f"close() after {self.n_pulled} of the message's "
+                               f"{self.n_symbols} symbols; pull them all first")
+        if not self._last:
+            self.feed(bitarray(endian="big"), last=True)
+        self._start()
+        st = self._state
+        end = K_._check_end(self._buf[self._lo:self._hi], self._nbits - 8 * self._base,
+                            st[K_.STATE_CODE], st[K_.STATE_RNG], np.int64(st[K_.STATE_BPOS]))
+        if end < 0:
+            self._damaged(_WHY[end])
+        self._closed = True
+
+
 # ------------------------------------------------------------------------ for the engine
 
 
@@ -812,6 +1160,16 @@ class ArithmeticCode:
 
     def decode(self, bits, n_symbols) -> np.ndarray:
         return decode(bits, self.model, n_symbols)
+
+    def encoder(self) -> ArithmeticStreamEncoder:
+        """A fresh chunk-by-chunk encoder (:class:`ArithmeticStreamEncoder`); refused
+        with XentsimError for per-position and mapped tables."""
+        return ArithmeticStreamEncoder(self.model)
+
+    def decoder(self, n_symbols) -> ArithmeticStreamDecoder:
+        """A fresh decoder of an ``n_symbols``-symbol message fed in pieces
+        (:class:`ArithmeticStreamDecoder`)."""
+        return ArithmeticStreamDecoder(self.model, n_symbols)
 
     def length_moments(self, symbols):
         return self.model.length_moments(symbols)

@@ -234,7 +234,9 @@ class ContextArithmeticCode(ArithmeticCode):
     :class:`~simulator.models.context.AdaptiveContextModel` (counts per context).
 
     The coder, its bitstream and its [-8, +1]-bit slack are the arithmetic coder's
-    (:mod:`simulator.codes.arithmetic`); only the model differs.
+    (:mod:`simulator.codes.arithmetic`); only the model differs. So is chunked coding:
+    ``encoder()`` and ``decoder(n)`` (inherited) carry the context row and, for
+    adaptive counts, every context's counts from one chunk to the next.
     """
 
     def __init__(self, model):
