@@ -382,7 +382,7 @@ def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool,
         k = code.symbols_per_unit
         c = min(n, max(k, chunk - chunk % k))
         work = _working_bytes(code, source, n, c, unit_arrays=unit_arrays)
-        work += LAG_CHUNKS * c * item + (n // c + 1) * SNAPSHOT_BYTES
+        work += (LAG_CHUNKS + 1) * c * item + (n // c + 1) * SNAPSHOT_BYTES
         if not callable(getattr(source, "stream", None)):
             work += n * item
     else:
@@ -589,9 +589,10 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
 
     Each chunk is drawn, pushed to the encoder and its final bits fed to the decoder;
     every waiting chunk whose ``need_bits`` the decoder has been fed is pulled and
-    compared with what was sent. At most ``LAG_CHUNKS`` chunks of symbols wait at
+    compared with what was sent. At most ``LAG_CHUNKS`` + 1 chunks of symbols wait at
     once: an older waiting chunk keeps only a copy of the sampler taken before it was
-    drawn, and is drawn again when it is decoded. A code without ``encoder`` is coded
+    drawn (taken whenever some chunk is already waiting), and is drawn again when it
+    is decoded. A code without ``encoder`` is coded
     whole (one chunk).
     """
     k = coder.symbols_per_unit
@@ -663,7 +664,9 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
     while done < n:
         count = min(chunk, n - done)
         t0 = time.perf_counter()
-        snap = stream.copy()
+        # a copy of the sampler, for a chunk that may have to wait behind others (a
+        # chunk drawn when none waits keeps its symbols: at most one such waits)
+        snap = stream.copy() if waiting else None
         x = stream.next(count)
         t1 = time.perf_counter()
         rec.smp_s += t1 - t0
@@ -690,7 +693,7 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
             for entry in waiting:
                 if held <= LAG_CHUNKS * chunk:
                     break
-                if entry[3] is not None:
+                if entry[3] is not None and entry[4] is not None:
                     held -= entry[1]
                     entry[3] = None
         if progress is not None:
@@ -731,7 +734,8 @@ class ProgressBar:
     def __init__(self, total: int, stream=None, *, after: float = 2.0, eager: int = 10**8):
         self.total = max(int(total), 1)
         self.stream = sys.stderr if stream is None else stream
-        self.start = self._last = time.perf_counter()
+        self.start = time.perf_counter()
+        self._last = -math.inf
         self.after, self.eager = after, eager
         self.shown = False
 
