@@ -322,8 +322,8 @@ CONTEXT_BYTES = 40
 #: of the code's k): memory is bounded by the chunk, not the message.
 CHUNK = 1 << 20
 #: Chunks whose symbols are kept for the comparison while the decoder waits for their
-#: bits; older waiting chunks keep only a copy of the sampler (:data:`SNAPSHOT_BYTES`
-#: each) and are drawn again when they are decoded.
+#: bits; older waiting chunks are drawn again when they are decoded, from one copy of
+#: the sampler (:data:`SNAPSHOT_BYTES`).
 LAG_CHUNKS = 4
 #: Bytes of one sampler copy (a generator's state and the stream object).
 SNAPSHOT_BYTES = 4096
@@ -371,8 +371,9 @@ def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool,
     interval needs them (plus 16 bytes per symbol of coder temporaries for k > 1),
     ``CONTEXT_BYTES`` per symbol for a context code. A code that streams (see
     :func:`streams`) has c = min(n, chunk) and keeps besides up to ``LAG_CHUNKS``
-    chunks of symbols waiting for their bits and one sampler copy per waiting chunk
-    (``SNAPSHOT_BYTES``); with ``chunk=None`` or a code that does not stream, c = n.
+    chunks of symbols waiting for their bits, one more drawn again, and at most
+    ``LAG_CHUNKS`` + 2 sampler copies (``SNAPSHOT_BYTES`` each); with ``chunk=None``
+    or a code that does not stream, c = n.
     A source without ``stream`` is sampled whole (n more symbols). Each of ``jobs``
     worker processes holds its own working set. Added: the per-trial record
     (``TRIAL_BYTES``) and ``BASE_BYTES``.
@@ -382,7 +383,7 @@ def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool,
         k = code.symbols_per_unit
         c = min(n, max(k, chunk - chunk % k))
         work = _working_bytes(code, source, n, c, unit_arrays=unit_arrays)
-        work += (LAG_CHUNKS + 1) * c * item + (n // c + 1) * SNAPSHOT_BYTES
+        work += (LAG_CHUNKS + 1) * c * item + (LAG_CHUNKS + 2) * SNAPSHOT_BYTES
         if not callable(getattr(source, "stream", None)):
             work += n * item
     else:
@@ -590,9 +591,11 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
     Each chunk is drawn, pushed to the encoder and its final bits fed to the decoder;
     every waiting chunk whose ``need_bits`` the decoder has been fed is pulled and
     compared with what was sent. At most ``LAG_CHUNKS`` + 1 chunks of symbols wait at
-    once: an older waiting chunk keeps only a copy of the sampler taken before it was
-    drawn (taken whenever some chunk is already waiting), and is drawn again when it
-    is decoded. A code without ``encoder`` is coded
+    once: the oldest waiting chunks give up their symbols and are drawn again, in
+    order, from one copy of the sampler taken before the first of them was drawn
+    (copies are taken whenever some chunk is already waiting; a chunk drawn when
+    none waited keeps its symbols), so memory stays bounded by the chunk however
+    few bits the code hands out. A code without ``encoder`` is coded
     whole (one chunk).
     """
     k = coder.symbols_per_unit
@@ -646,16 +649,19 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
     waiting: deque = deque()  # [start, count, need_bits, symbols or None, sampler copy]
     held = 0  # symbols kept in ``waiting``
     fed = 0  # bits fed to the decoder
+    redraw = None  # the sampler at the start of the oldest waiting chunk without symbols
 
     def pull(entry):
-        nonlocal held
-        start, count, _, x, snap = entry
+        nonlocal held, redraw
+        start, count, _, x, _ = entry
         t0 = time.perf_counter()
         y = dec.pull(count)
         t1 = time.perf_counter()
         rec.dec_s += t1 - t0
-        if x is None:  # drawn again from the copy of the sampler
-            x = snap.next(count)
+        if x is None:  # drawn again (the chunks without symbols are consecutive)
+            x = redraw.next(count)
+            if not waiting or waiting[0][3] is not None:
+                redraw = None
             rec.smp_s += time.perf_counter() - t1
         else:
             held -= count
@@ -689,13 +695,15 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
         done += count
         while waiting and waiting[0][2] <= fed:
             pull(waiting.popleft())
-        if held > LAG_CHUNKS * chunk:  # keep only how to re-draw the oldest ones
-            for entry in waiting:
-                if held <= LAG_CHUNKS * chunk:
-                    break
-                if entry[3] is not None and entry[4] is not None:
-                    held -= entry[1]
-                    entry[3] = None
+        for entry in waiting:  # over the bound: keep only how to draw the oldest again
+            if held <= LAG_CHUNKS * chunk:
+                break
+            if entry[3] is None or entry[4] is None:  # dropped, or drawn when nothing
+                continue  # waited (only the oldest can be): it keeps its symbols
+            if redraw is None:
+                redraw = entry[4]
+            held -= entry[1]
+            entry[3] = entry[4] = None
         if progress is not None:
             progress(done)
     t0 = time.perf_counter()
