@@ -439,3 +439,22 @@ def test_the_sampler_streams_for_pcg64_use_one_64_bit_draw_per_double():
     b.bit_generator.advance(12_345)
     assert a.random() == b.random()
     assert math.isfinite(a.random())
+
+
+def test_the_command_line_gives_the_same_json_with_two_jobs_and_no_bar_off_a_terminal(capsys):
+    import json
+
+    from simulator.cli import main
+
+    argv = ["simulate", "--p", "zipf:8:1.1", "--q", "uniform:8", "-n", "3001", "--trials", "5",
+            "--code", "block-huffman", "--block", "2", "--json"]
+    runs = []
+    for jobs in ("1", "2"):
+        assert main(argv + ["--jobs", jobs]) == 0
+        out, err = capsys.readouterr()
+        assert err == ""
+        d = json.loads(out)
+        for key in ("encode_seconds", "decode_seconds", "sample_seconds", "warmup_seconds"):
+            d.pop(key)
+        runs.append(d)
+    assert runs[0] == runs[1]
