@@ -12,7 +12,6 @@ Source interface; codes are built through the registry :data:`CODES`.
 
 from __future__ import annotations
 
-import copy
 import ctypes
 import math
 import os
@@ -36,6 +35,7 @@ from .codes import (BlockHuffmanCode, ContextArithmeticCode, ContextHuffmanCode,
 from .codes.arithmetic import ArithmeticCode
 from .distributions import Pmf, symbol_dtype
 from .errors import RoundTripError
+from .interfaces import StreamingCode, StreamingSource
 from .models import MODELS, AdaptiveContextModel
 from .sources import as_source, model_rates, order_of_source
 
@@ -344,7 +344,7 @@ def _max_bits_per_symbol(code, source, n: int) -> float:
 
 def streams(code) -> bool:
     """True when the code encodes and decodes chunk by chunk (``encoder``/``decoder``)."""
-    return callable(getattr(code, "encoder", None)) and callable(getattr(code, "decoder", None))
+    return isinstance(code, StreamingCode)
 
 
 def _working_bytes(code, source, n: int, c: int, *, unit_arrays: bool) -> int:
@@ -384,7 +384,7 @@ def estimate_peak_bytes(code, source, n: int, trials: int, *, unit_arrays: bool,
         c = min(n, max(k, chunk - chunk % k))
         work = _working_bytes(code, source, n, c, unit_arrays=unit_arrays)
         work += (LAG_CHUNKS + 1) * c * item + (LAG_CHUNKS + 2) * SNAPSHOT_BYTES
-        if not callable(getattr(source, "stream", None)):
+        if not isinstance(source, StreamingSource):
             work += n * item
     else:
         work = _working_bytes(code, source, n, n, unit_arrays=unit_arrays)
@@ -601,8 +601,10 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
     k = coder.symbols_per_unit
     m = context_order_of(coder)
     t0 = time.perf_counter()
-    stream_of = getattr(source, "stream", None)
-    stream = stream_of(child) if callable(stream_of) else _ArrayStream(source.sample(n, rng=child))
+    if isinstance(source, StreamingSource):
+        stream = source.stream(child)
+    else:
+        stream = _ArrayStream(source.sample(n, rng=child))
     rec = _Trial(0, [])
     rec.smp_s += time.perf_counter() - t0
     tail = np.zeros(0, dtype=symbol_dtype(source.n_symbols))  # last m symbols (context codes)
@@ -923,9 +925,8 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     batch_means = []
     enc_s = dec_s = smp_s = warm_s = 0.0
     tw = time.perf_counter()
-    warm_stream = getattr(source, "stream", None)
-    if callable(warm_stream):  # compile / load the sampler
-        warm_stream(np.random.default_rng(0)).next(min(n, 64))
+    if isinstance(source, StreamingSource):  # compile / load the sampler
+        source.stream(np.random.default_rng(0)).next(min(n, 64))
     else:
         source.sample(min(n, 64), rng=np.random.default_rng(0))
     warm_s += time.perf_counter() - tw

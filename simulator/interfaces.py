@@ -142,9 +142,21 @@ class Code(Protocol):
     def report(self) -> dict:
         """Fields describing the code for reports (e.g. precision, model name)."""
 
-    # Streaming (to be added to this protocol once every code has it):
+    # Streaming (to be added to this protocol once every code has it; until then a code
+    # that has it satisfies :class:`StreamingCode`):
     #   encoder() -> StreamEncoder        a fresh chunk-by-chunk encoder
     #   decoder(n_symbols) -> StreamDecoder
+
+
+@runtime_checkable
+class StreamingCode(Code, Protocol):
+    """A :class:`Code` that also codes a message chunk by chunk."""
+
+    def encoder(self) -> "StreamEncoder":
+        """A fresh :class:`StreamEncoder` for one message."""
+
+    def decoder(self, n_symbols: int) -> "StreamDecoder":
+        """A fresh :class:`StreamDecoder` for one message of ``n_symbols`` symbols."""
 
 
 @runtime_checkable
