@@ -12,6 +12,7 @@ Source interface; codes are built through the registry :data:`CODES`.
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import math
 import os
@@ -35,7 +36,7 @@ from .codes import (BlockHuffmanCode, ContextArithmeticCode, ContextHuffmanCode,
 from .codes.arithmetic import ArithmeticCode
 from .distributions import Pmf, symbol_dtype
 from .errors import RoundTripError
-from .interfaces import StreamingCode, StreamingSource
+from .interfaces import SeekableStream, StreamingCode, StreamingSource
 from .models import MODELS, AdaptiveContextModel
 from .sources import as_source, model_rates, order_of_source
 
@@ -585,7 +586,7 @@ def _warm_coder(coder, head: np.ndarray) -> None:
 
 
 def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSums | None",
-                  warm: bool, progress=None) -> _Trial:
+                  warm: bool, progress=None, skip: int = 0) -> _Trial:
     """Sample, encode, decode and compare one message of n symbols, ``chunk`` at a time.
 
     Each chunk is drawn, pushed to the encoder and its final bits fed to the decoder;
@@ -597,12 +598,18 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
     none waited keeps its symbols), so memory stays bounded by the chunk however
     few bits the code hands out. A code without ``encoder`` is coded
     whole (one chunk).
+
+    With ``skip`` > 0 the n symbols are a piece of a longer message that starts
+    ``skip`` symbols in (a multiple of k; the stream must be a seekable
+    :class:`~simulator.interfaces.SeekableStream`); unit sums are placed accordingly.
     """
     k = coder.symbols_per_unit
     m = context_order_of(coder)
     t0 = time.perf_counter()
     if isinstance(source, StreamingSource):
         stream = source.stream(child)
+        if skip:
+            stream.skip(skip)
     else:
         stream = _ArrayStream(source.sample(n, rng=child))
     rec = _Trial(0, [])
@@ -620,7 +627,7 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
             tail = joined[-m:]
         else:
             units = coder.unit_bits(x)
-        sums.add(units, done // k)
+        sums.add(units, (skip + done) // k)
 
     if not streams(coder):  # the whole message at once
         t0 = time.perf_counter()
@@ -722,6 +729,35 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
     return rec
 
 
+def _run_piece(child, start: int, count: int, warm: bool) -> _Trial:
+    """Worker task: code symbols start .. start + count - 1 of one message."""
+    st = _WORKER_STATE
+    sums = _UnitSums(st["starts"], st["integer"]) if st["unit_arrays"] else None
+    rec = _code_message(st["name"], st["coder"], st["source"], child, count, st["chunk"],
+                        sums, warm, skip=start)
+    rec.acc = sums.acc if sums is not None else []
+    return rec
+
+
+def _splits_messages(coder, source, n: int, chunk: int, trials: int, jobs: int,
+                     rng: np.random.Generator | None = None) -> bool:
+    """True when one message can be cut into pieces coded in parallel with the same
+    result: more workers than messages, at least two chunks per message, an i.i.d.
+    source whose sampler can jump (PCG64), and a code whose message is the plain
+    concatenation of its units' codewords (no slack, no context, a fixed unit law:
+    a prefix or block code), so each piece is coded and checked on its own."""
+    if jobs <= 1 or trials >= jobs or n < 2 * chunk:
+        return False
+    if not (source.independent and isinstance(source, StreamingSource)):
+        return False
+    if not (streams(coder) and tuple(coder.slack_bits) == (0.0, 0.0)
+            and context_order_of(coder) == 0 and coder.unit_law(source) is not None):
+        return False
+    # the messages' generators are spawned from rng: same kind of bit generator
+    probe = source.stream(copy.deepcopy(rng) if rng is not None else np.random.default_rng(0))
+    return isinstance(probe, SeekableStream) and probe.seekable
+
+
 def _run_trials(first: int, children: list, warm: bool) -> list:
     """Worker task: code the messages of ``children`` (trial indices from ``first``)."""
     st = _WORKER_STATE
@@ -765,6 +801,37 @@ class ProgressBar:
         if self.shown:
             self.stream.write("\r" + " " * 40 + "\r")
             self.stream.flush()
+
+
+def _run_pieces(state: dict, rng, trials: int, jobs: int, collect, bar, n: int,
+                chunk: int) -> None:
+    """Code each message in pieces of whole chunks on ``jobs`` workers (see
+    :func:`_splits_messages`); a piece draws its symbols from a copy of the message's
+    generator moved past the earlier pieces. The message's bits are the pieces' bits
+    in order, its length their sum, its unit sums their sums: those of one process."""
+    chunks = -(-n // chunk)
+    per = -(-chunks // (4 * jobs)) * chunk  # symbols per piece: whole chunks
+    with worker_pool(jobs, _init_worker, (state,)) as pool:
+        for j, child in enumerate(_spawned(rng, trials)):
+            futures = [pool.submit(_run_piece, child, a, min(per, n - a), j == 0 and a < jobs * per)
+                       for a in range(0, n, per)]
+            try:
+                recs = [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+            total = _Trial(sum(r.length for r in recs), [])
+            if state["unit_arrays"]:
+                total.acc = [sum(v) for v in zip(*(r.acc for r in recs))]
+            for r in recs:
+                total.enc_s += r.enc_s
+                total.dec_s += r.dec_s
+                total.smp_s += r.smp_s
+                total.warm_s += r.warm_s
+            collect(j, total)
+            if bar is not None:
+                bar((j + 1) * n, trials * n)
 
 
 def _run_parallel(state: dict, rng, trials: int, jobs: int, collect, bar, n: int) -> None:
@@ -960,7 +1027,10 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
         else:
             state = dict(name=code, coder=coder, source=source, n=n, chunk=chunk,
                          starts=starts, integer=integer, unit_arrays=unit_arrays)
-            _run_parallel(state, rng, trials, jobs, collect, bar, n)
+            if _splits_messages(coder, source, n, chunk, trials, jobs, rng):
+                _run_pieces(state, rng, trials, jobs, collect, bar, n, chunk)
+            else:
+                _run_parallel(state, rng, trials, jobs, collect, bar, n)
     finally:
         if isinstance(bar, ProgressBar):
             bar.close()

@@ -60,6 +60,19 @@ class SymbolStream(Protocol):
 
 
 @runtime_checkable
+class SeekableStream(SymbolStream, Protocol):
+    """A :class:`SymbolStream` that can jump ahead without drawing (the i.i.d. sampler
+    on a PCG64 generator: one 64-bit step per symbol), so distant pieces of one message
+    can be drawn independently."""
+
+    #: whether :meth:`skip` works with this stream's generator
+    seekable: bool
+
+    def skip(self, count: int) -> None:
+        """Move past ``count`` symbols; the next ``next`` continues from there."""
+
+
+@runtime_checkable
 class StreamingSource(Source, Protocol):
     """A :class:`Source` that can also be drawn in chunks."""
 

@@ -458,3 +458,36 @@ def test_the_command_line_gives_the_same_json_with_two_jobs_and_no_bar_off_a_ter
             d.pop(key)
         runs.append(d)
     assert runs[0] == runs[1]
+
+
+def test_an_iid_stream_on_pcg64_skips_exactly_the_symbols_it_would_have_drawn():
+    source = IIDSource(P3)
+    drawn = source.stream(np.random.default_rng(7))
+    drawn.next(12_345)
+    jumped = source.stream(np.random.default_rng(7))
+    assert jumped.seekable
+    jumped.skip(12_345)
+    assert np.array_equal(jumped.next(1000), drawn.next(1000))
+    other = source.stream(np.random.Generator(np.random.MT19937(7)))
+    assert not other.seekable
+    with pytest.raises(XentsimError, match="skip needs a PCG64 generator, not MT19937"):
+        other.skip(5)
+
+
+@pytest.mark.parametrize("code, opts", [("huffman", {}), ("shannon", {}),
+                                        ("block-huffman", {"block": 3})])
+def test_one_message_cut_into_pieces_on_two_workers_measures_what_one_process_does(code, opts):
+    n, chunk = 20_002, 999  # a partial block at the end (k = 3): the unit sums matter
+    c = engine.build_code(Q3, code, **opts)
+    assert engine._splits_messages(c, IIDSource(P3), n, chunk, 1, 2)
+    assert not engine._splits_messages(c, MarkovSource(CHAIN1), n, chunk, 1, 2)
+    mt = np.random.Generator(np.random.MT19937(1))
+    assert not engine._splits_messages(c, IIDSource(P3), n, chunk, 1, 2, mt)
+    assert not engine._splits_messages(engine.build_code(CHAIN1, "huffman"), IIDSource(P3), n,
+                                       chunk, 1, 2)
+    for trials in (1, 2):  # (with 2 messages on 2 workers the messages are not cut)
+        one = simulate(P3, Q3, code, n=n, trials=trials, rng=np.random.default_rng(9),
+                       chunk=chunk, **opts)
+        two = simulate(P3, Q3, code, n=n, trials=trials, rng=np.random.default_rng(9),
+                       chunk=chunk, jobs=2, **opts)
+        assert _fields(two) == _fields(one)

@@ -7,7 +7,7 @@ import copy
 import numpy as np
 
 from .. import measures
-from .._validate import check_int, check_pmf, check_rng
+from .._validate import XentsimError, check_int, check_pmf, check_rng
 from ..distributions import _alias_draw, _build_alias, sample, symbol_dtype, tuple_probabilities
 
 #: Uniform doubles drawn at once by a stream (one per symbol; a reused buffer).
@@ -38,6 +38,21 @@ class IIDStream:
 
     def copy(self) -> "IIDStream":
         return IIDStream(self._threshold, self._alias, self._dtype, copy.deepcopy(self.rng))
+
+    @property
+    def seekable(self) -> bool:
+        """True when :meth:`skip` can jump: the generator is a PCG64 (or PCG64DXSM),
+        whose ``random()`` takes exactly one 64-bit step per double."""
+        return isinstance(self.rng.bit_generator, (np.random.PCG64, np.random.PCG64DXSM))
+
+    def skip(self, count: int) -> None:
+        """Move past ``count`` symbols without drawing them (``advance(count)``), so the
+        next ``next`` gives what it would have given after drawing them."""
+        count = check_int(count, "count", minimum=0)
+        if not self.seekable:
+            raise XentsimError(f"skip needs a PCG64 generator, not "
+                               f"{type(self.rng.bit_generator).__name__}")
+        self.rng.bit_generator.advance(count)
 
 
 class IIDSource:
