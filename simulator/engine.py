@@ -917,6 +917,28 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     block laws of the source (``code.expected_message_bits``), and each endpoint is
     moved outward by 4 ulps for the rounding of the final divisions.
 
+    Each message is coded in chunks of ``chunk`` symbols (default :data:`CHUNK` = 2^20,
+    rounded down to a multiple of k): a chunk is drawn (``source.stream``), pushed to
+    the code's encoder, its final bits fed to the decoder, and every chunk whose bits
+    have all been fed is decoded and compared (see :func:`_code_message` for the
+    bounded lag). The chunking changes nothing measured: the bits are those of
+    ``code.encode`` of the whole message, and unit lengths are summed exactly (as
+    integers for prefix and block codes, exactly and then rounded once otherwise), so
+    ``total_bits``, ``trial_bits``, the expectation and both ``ci99`` endpoints are
+    the same for every ``chunk`` (the tests check this bit for bit). A code without
+    ``encoder``/``decoder`` (:class:`~simulator.interfaces.StreamingCode`) is coded
+    whole, as is the sample of a source without ``stream``.
+
+    ``jobs`` > 1 codes the messages in that many worker processes (they end with this
+    process), each message with its own spawned generator as above, so the result is
+    the one of ``jobs=1`` (timings aside). With fewer messages than workers, an i.i.d.
+    source on a PCG64 generator and a prefix or block code, each message is cut into
+    pieces of whole chunks coded in parallel (a piece's generator is a copy moved
+    past the earlier pieces: one 64-bit step per symbol), again with the same result.
+    ``progress``: True shows :class:`ProgressBar` on stderr (the command line passes
+    it for a terminal), a callable is called as ``progress(done, total)`` symbols
+    after each chunk (per finished message with ``jobs`` > 1).
+
     Memory is estimated before anything is allocated (:func:`estimate_peak_bytes`);
     a run above the limit is refused with an error naming n and the limit. The limit
     is ``memory_limit`` (bytes, or a string like "16G"), else the environment
@@ -960,7 +982,9 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     chunk = CHUNK if chunk is None else check_int(chunk, "chunk", minimum=1)
     chunk = max(k, chunk - chunk % k)
     jobs = check_int(jobs, "jobs", minimum=1, maximum=MAX_JOBS)
-    jobs = min(jobs, trials)
+    split = _splits_messages(coder, source, n, chunk, trials, jobs, rng)
+    if not split:
+        jobs = min(jobs, trials)
     check_memory(TRIAL_BYTES * trials, f"trials = {trials} messages",
                  "use fewer trials", memory_limit)
     need = estimate_peak_bytes(coder, source, n, trials, unit_arrays=unit_arrays, chunk=chunk,
@@ -1027,7 +1051,7 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
         else:
             state = dict(name=code, coder=coder, source=source, n=n, chunk=chunk,
                          starts=starts, integer=integer, unit_arrays=unit_arrays)
-            if _splits_messages(coder, source, n, chunk, trials, jobs, rng):
+            if split:
                 _run_pieces(state, rng, trials, jobs, collect, bar, n, chunk)
             else:
                 _run_parallel(state, rng, trials, jobs, collect, bar, n)

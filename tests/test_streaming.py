@@ -476,7 +476,8 @@ def test_an_iid_stream_on_pcg64_skips_exactly_the_symbols_it_would_have_drawn():
 
 @pytest.mark.parametrize("code, opts", [("huffman", {}), ("shannon", {}),
                                         ("block-huffman", {"block": 3})])
-def test_one_message_cut_into_pieces_on_two_workers_measures_what_one_process_does(code, opts):
+def test_one_message_cut_into_pieces_on_two_workers_measures_what_one_process_does(code, opts,
+                                                                                  monkeypatch):
     n, chunk = 20_002, 999  # a partial block at the end (k = 3): the unit sums matter
     c = engine.build_code(Q3, code, **opts)
     assert engine._splits_messages(c, IIDSource(P3), n, chunk, 1, 2)
@@ -485,9 +486,13 @@ def test_one_message_cut_into_pieces_on_two_workers_measures_what_one_process_do
     assert not engine._splits_messages(c, IIDSource(P3), n, chunk, 1, 2, mt)
     assert not engine._splits_messages(engine.build_code(CHAIN1, "huffman"), IIDSource(P3), n,
                                        chunk, 1, 2)
+    cut = []
+    pieces = engine._run_pieces
+    monkeypatch.setattr(engine, "_run_pieces", lambda *a: cut.append(1) or pieces(*a))
     for trials in (1, 2):  # (with 2 messages on 2 workers the messages are not cut)
         one = simulate(P3, Q3, code, n=n, trials=trials, rng=np.random.default_rng(9),
                        chunk=chunk, **opts)
         two = simulate(P3, Q3, code, n=n, trials=trials, rng=np.random.default_rng(9),
                        chunk=chunk, jobs=2, **opts)
         assert _fields(two) == _fields(one)
+        assert len(cut) == 1  # the single message was cut, the two messages were not
