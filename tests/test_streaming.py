@@ -91,9 +91,13 @@ def _codes():
     codes = [HuffmanCode(Q3), ShannonCode(Q3), BlockHuffmanCode(Q3, 3), BlockHuffmanCode(Q3, 1),
              ContextHuffmanCode(CHAIN1), ContextHuffmanCode(CHAIN2),
              ContextHuffmanCode(SPARSE)]
-    arith = ArithmeticCode(Q3)
-    if engine.streams(arith):  # the arithmetic coder streams once its branch is merged
-        codes.append(arith)
+    # the arithmetic coders stream once their branch is merged; until then they are
+    # left out here (and simulate codes their messages whole)
+    for arith in (ArithmeticCode(Q3), ArithmeticCode(Q3, model="kt"),
+                  engine.build_code(CHAIN2, "arithmetic"),
+                  engine.build_code(Q3, "arithmetic", model="kt", order=1)):
+        if engine.streams(arith):
+            codes.append(arith)
     return codes
 
 
