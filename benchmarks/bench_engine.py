@@ -1,6 +1,10 @@
 """Throughput of sampling, prefix coding and the whole measurement, beside the peers.
 
-Run:  python benchmarks/bench_engine.py [--sizes 1e6 1e7]
+Run:  python benchmarks/bench_engine.py [--sizes 1e6 1e7] [--pipeline]
+
+``--pipeline`` measures only the whole Huffman measurement (sample, encode, decode,
+compare; messages coded in chunks of ``simulator.engine.CHUNK`` symbols), by wall
+clock and by this process's CPU time (the machine may be shared).
 
 Peers: numpy's ``rng.choice`` (sampling), bitarray's C ``encode`` with a code dict and
 ``decode`` with a prebuilt ``decodetree`` (prefix coding), and the floor of the whole
@@ -16,6 +20,7 @@ model), so the "ratio" column is the price of the context.
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 from bitarray import bitarray
@@ -70,7 +75,7 @@ def run(sizes) -> list[tuple]:
         t_peer = best_of(floor)
         rows.append(("whole simulate (huffman)", n, mega / t_ours, "floor: choice+take.sum",
                      mega / t_peer, None))
-        print(f"  simulate, huffman, n={n:.0e}: {mega / t_ours:.1f} Msym/s (target >= 25)")
+        print(f"  simulate, huffman, n={n:.0e}: {mega / t_ours:.1f} Msym/s (target >= 40)")
         rows += markov_rows(n)
     return rows
 
@@ -112,9 +117,28 @@ def markov_rows(n) -> list[tuple]:
     return rows
 
 
+def pipeline(sizes) -> None:
+    """The Huffman measurement alone: best of 3 by wall clock and by CPU time."""
+    simulate(P, Q, "huffman", n=1000, rng=np.random.default_rng(2))  # compile first
+    for n in sizes:
+        wall = cpu = float("inf")
+        for _ in range(3):
+            t, c = time.perf_counter(), time.process_time()
+            simulate(P, Q, "huffman", n=n, rng=np.random.default_rng(2))
+            wall = min(wall, time.perf_counter() - t)
+            cpu = min(cpu, time.process_time() - c)
+        print(f"  simulate, huffman, n={n:.0e}: {n / 1e6 / wall:.1f} Msym/s wall, "
+              f"{n / 1e6 / cpu:.1f} Msym/s CPU (target >= 40)")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
+    ap.add_argument("--pipeline", action="store_true",
+                    help="only the whole Huffman measurement (wall and CPU rates)")
     args = ap.parse_args()
+    if args.pipeline:
+        pipeline([int(s) for s in args.sizes])
+        raise SystemExit(0)
     rows = run([int(s) for s in args.sizes])
     print_table("Engine throughput, K = 256 Zipf workload, one core", rows)

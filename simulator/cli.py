@@ -166,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "size; 0..4 typical; default 0, one set of counts)")
     sim.add_argument("--seed", type=_seed, default=0,
                      help="seed of the numpy Generator (default 0)")
+    from os import cpu_count  # (the engine's MAX_JOBS: 4 per core)
+
+    sim.add_argument("--jobs", type=_whole(1, 4 * (cpu_count() or 1)), default=1,
+                     metavar="J",
+                     help="worker processes for the messages (1 to 4 per core; the result "
+                          "does not depend on J)")
     sim.add_argument("--json", action="store_true",
                      help="print one JSON object (strict JSON; see below)")
     sim.add_argument("--normalize", action="store_true",
@@ -288,7 +294,8 @@ def _cmd_simulate(args) -> int:
     m = simulate(
         p, q, args.code, n=args.n, trials=args.trials, block=args.block,
         precision=args.precision, model=args.model, order=args.order,
-        rng=np.random.default_rng(args.seed), seed=args.seed,
+        rng=np.random.default_rng(args.seed), seed=args.seed, jobs=args.jobs,
+        progress=not args.json and sys.stderr.isatty(),
     )
     if args.json:
         print(json.dumps(m.to_dict(), allow_nan=False))

@@ -38,6 +38,47 @@ class Source(Protocol):
     def entropy_rate_bits(self) -> float:
         """H of the process per symbol, in bits (H(p) for an i.i.d. source)."""
 
+    # Optional (see :class:`StreamingSource`): ``stream(rng) -> SymbolStream``, the same
+    # symbols as ``sample`` drawn a chunk at a time. A source without it is sampled whole.
+
+
+@runtime_checkable
+class SymbolStream(Protocol):
+    """One message's symbols, drawn a chunk at a time from one generator.
+
+    For the same generator state, the concatenation of ``next(c_1), next(c_2), ...``
+    equals ``source.sample(c_1 + c_2 + ..., rng=...)`` exactly, whatever the chunk
+    sizes, so memory is bounded by the chunk rather than the message.
+    """
+
+    def next(self, count: int) -> np.ndarray:
+        """The next ``count`` symbols (``count`` >= 0)."""
+
+    def copy(self) -> "SymbolStream":
+        """An independent stream at the same position (its own copy of the generator
+        and of any carried state): it yields the symbols this one would yield next."""
+
+
+@runtime_checkable
+class SeekableStream(SymbolStream, Protocol):
+    """A :class:`SymbolStream` that can jump ahead without drawing (the i.i.d. sampler
+    on a PCG64 generator: one 64-bit step per symbol), so distant pieces of one message
+    can be drawn independently."""
+
+    #: whether :meth:`skip` works with this stream's generator
+    seekable: bool
+
+    def skip(self, count: int) -> None:
+        """Move past ``count`` symbols; the next ``next`` continues from there."""
+
+
+@runtime_checkable
+class StreamingSource(Source, Protocol):
+    """A :class:`Source` that can also be drawn in chunks."""
+
+    def stream(self, rng: np.random.Generator) -> SymbolStream:
+        """A :class:`SymbolStream` over the symbols ``sample(n, rng=rng)`` would give."""
+
 
 @dataclass(frozen=True)
 class Tables:
@@ -114,9 +155,21 @@ class Code(Protocol):
     def report(self) -> dict:
         """Fields describing the code for reports (e.g. precision, model name)."""
 
-    # Streaming (to be added to this protocol once every code has it):
+    # Streaming (to be added to this protocol once every code has it; until then a code
+    # that has it satisfies :class:`StreamingCode`):
     #   encoder() -> StreamEncoder        a fresh chunk-by-chunk encoder
     #   decoder(n_symbols) -> StreamDecoder
+
+
+@runtime_checkable
+class StreamingCode(Code, Protocol):
+    """A :class:`Code` that also codes a message chunk by chunk."""
+
+    def encoder(self) -> "StreamEncoder":
+        """A fresh :class:`StreamEncoder` for one message."""
+
+    def decoder(self, n_symbols: int) -> "StreamDecoder":
+        """A fresh :class:`StreamDecoder` for one message of ``n_symbols`` symbols."""
 
 
 @runtime_checkable

@@ -27,7 +27,8 @@ from bitarray import bitarray
 from .._validate import XentsimError, check_int, check_pmf
 from ..distributions import tuple_probabilities
 from .huffman import HuffmanCode
-from .prefix import _as_bits, _as_symbols, check_code_pmf, check_symbols, padded_bytes
+from .prefix import (PrefixStreamDecoder, PrefixStreamEncoder, _as_bits, _as_symbols,
+                     check_code_pmf, check_symbols, padded_bytes)
 
 #: Largest extended alphabet (number of k-tuples, K^k) a block code may be built on.
 #: On K = 1 symbol (one tuple for every k), k itself is held to this limit.
@@ -184,6 +185,49 @@ class BlockHuffmanCode:
         out[: nb * self.k] = digits.reshape(-1)
         out[nb * self.k :] = tail
         return out
+
+    # ------------------------------------------------------------------ streaming
+
+    def encoder(self) -> PrefixStreamEncoder:
+        """A chunk-by-chunk encoder giving ``encode``'s bits. Every chunk but the last
+        must hold a multiple of k symbols: a chunk that ends in a partial block ends the
+        message (its r symbols are coded with the k = 1 code, as ``encode`` does), and a
+        later non-empty chunk is refused."""
+        ended = [False]
+
+        def encode_chunk(symbols):
+            if ended[0] and symbols.size:
+                raise XentsimError(
+                    f"a chunk of {symbols.size} symbols after a chunk that ended in a "
+                    f"partial block: every chunk but the last must hold a multiple of "
+                    f"k = {self.k} symbols")
+            ended[0] = symbols.size % self.k != 0
+            return self.encode(symbols)
+
+        return PrefixStreamEncoder(encode_chunk)
+
+    def decoder(self, n_symbols: int) -> PrefixStreamDecoder:
+        """A decoder of an ``n_symbols``-symbol message fed in pieces; every pull but
+        the one that ends the message takes a multiple of k symbols."""
+        return PrefixStreamDecoder(n_symbols, self._pull_at)
+
+    def _pull_at(self, buf, nbits, pos, count, remaining):
+        nb, r = divmod(count, self.k)
+        if r and count != remaining:
+            raise XentsimError(
+                f"count is {count}: a pull of a block code takes a multiple of k = {self.k} "
+                f"symbols, except the last one ({remaining} symbols are left)")
+        tuples, pos = self.block._decode_at(buf, nbits, pos, nb)
+        tail, pos = self.single._decode_at(buf, nbits, pos, r)
+        out = np.empty(count, dtype=tail.dtype)
+        if nb:
+            digits = out[: nb * self.k].reshape(nb, self.k)
+            t = tuples.astype(np.int64)
+            for j in range(self.k - 1, -1, -1):  # least significant digit last
+                digits[:, j] = t % self.n_symbols
+                t //= self.n_symbols
+        out[nb * self.k :] = tail
+        return out, pos
 
     def __repr__(self) -> str:
         return f"<BlockHuffmanCode k={self.k}: K={self.n_symbols}, {self.n_symbols**self.k} tuples>"

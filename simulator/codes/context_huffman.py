@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 from bitarray import bitarray
+from numba import njit
 
 from .._validate import UnencodableSymbolError, XentsimError, check_int
 from ..distributions import symbol_dtype
@@ -28,7 +29,8 @@ from . import _context_kernels as CK
 from . import _prefix_kernels as PK
 from .arithmetic import ArithmeticCode
 from .huffman import huffman_lengths
-from .prefix import TABLE_BITS, _as_bits, _as_symbols, padded_bytes
+from .prefix import (TABLE_BITS, PrefixStreamDecoder, PrefixStreamEncoder, _as_bits,
+                     _as_symbols, padded_bytes)
 
 #: The decoder's per-context lookup tables hold at most this many int32 entries in all
 #: (contexts times 2^T, 1 MiB): the decoder jumps between contexts at every symbol, so
@@ -159,22 +161,7 @@ class ContextHuffmanCode:
     def encode(self, symbols) -> bitarray:
         """The codeword of each symbol in its context, concatenated (big-endian)."""
         symbols = _check_message(symbols, self.n_symbols)
-        flat = context_indices(symbols, self.n_symbols, self.order)
-        total, bad = PK.total_bits(flat, self._lengths_flat, self._enc_flat)
-        if total == PK.ERR_SYMBOL:
-            c, s = divmod(int(flat[bad]), self.n_symbols)
-            raise UnencodableSymbolError(
-                f"symbol {s} (at position {bad}) has no codeword in context {c}: the model "
-                f"gives q({s} | {c}) = 0, so its cross-entropy rate is infinite for this source"
-            )
-        bits = bitarray(int(total), endian="big")
-        bits.setall(0)
-        if total:
-            buf = np.frombuffer(bits, dtype=np.uint8)
-            kernel = PK.encode_short if self.max_length <= 56 else PK.encode
-            kernel(flat, self._lengths_flat, self._words, buf)
-            del buf
-        return bits
+        return self._encode_flat(context_indices(symbols, self.n_symbols, self.order))
 
     def decode(self, bits, n_symbols: int) -> np.ndarray:
         """Exactly ``n_symbols`` symbols, which must use every bit of ``bits``; a
@@ -222,6 +209,99 @@ class ContextHuffmanCode:
 
     def report(self) -> dict:
         return {"order": self.order}
+
+    # ------------------------------------------------------------------ streaming
+
+    def encoder(self) -> PrefixStreamEncoder:
+        """A chunk-by-chunk encoder giving ``encode``'s bits for any chunk sizes: it
+        carries the last m symbols (zeros before the start) as the next chunk's context."""
+        m, K = self.order, self.n_symbols
+        carry = [np.zeros(m, dtype=np.int64)]
+
+        def encode_chunk(symbols):
+            symbols = _check_message(symbols, K)
+            if m == 0:
+                return self._encode_flat(context_indices(symbols, K, 0))
+            joined = np.concatenate((carry[0], symbols.astype(np.int64, copy=False)))
+            bits = self._encode_flat(context_indices(joined, K, m)[m:])
+            carry[0] = joined[-m:].copy()
+            return bits
+
+        return PrefixStreamEncoder(encode_chunk)
+
+    def decoder(self, n_symbols: int) -> PrefixStreamDecoder:
+        """A decoder of an ``n_symbols``-symbol message fed in pieces (any pull sizes):
+        the context carries over from one pull to the next."""
+        ctx = [0]
+
+        def pull_at(buf, nbits, pos, count, remaining):
+            out = np.empty(count, dtype=symbol_dtype(self.n_symbols))
+            end, ctx[0] = self._decode_from(
+                buf, nbits, pos, ctx[0], count, self.n_symbols, self.n_contexts, self._single,
+                self._table, self._T, self._count, self._first_index, self._sorted_syms, out)
+            if end == PK.ERR_SHORT:
+                raise XentsimError(f"the bitstream ({nbits} bits) ended before "
+                                   f"{count} symbols were decoded")
+            if end == PK.ERR_INVALID:
+                raise XentsimError("the bitstream holds a bit pattern that is no codeword "
+                                   "of its context's code")
+            return out, int(end)
+
+        return PrefixStreamDecoder(n_symbols, pull_at)
+
+    def _encode_flat(self, flat) -> bitarray:
+        # flat: the index c_t K + x_t of every position
+        total, bad = PK.total_bits(flat, self._lengths_flat, self._enc_flat)
+        if total == PK.ERR_SYMBOL:
+            c, s = divmod(int(flat[bad]), self.n_symbols)
+            raise UnencodableSymbolError(
+                f"symbol {s} (at position {bad}) has no codeword in context {c}: the model "
+                f"gives q({s} | {c}) = 0, so its cross-entropy rate is infinite for this source"
+            )
+        bits = bitarray(int(total), endian="big")
+        bits.setall(0)
+        if total:
+            buf = np.frombuffer(bits, dtype=np.uint8)
+            kernel = PK.encode_short if self.max_length <= 56 else PK.encode
+            kernel(flat, self._lengths_flat, self._words, buf)
+            del buf
+        return bits
+
+    @staticmethod
+    @njit(cache=True)
+    def _decode_from(buf, nbits, pos, ctx, n, K, S, single, table, T, count, first_index,
+                     sorted_syms, out):
+        # _context_kernels.decode from bit ``pos`` in context ``ctx``; returns (end or
+        # an error code, the context after the last symbol).
+        maxlen = count.shape[1] - 1
+        for i in range(n):
+            s = single[ctx]
+            if s < 0:
+                e = table[ctx, PK._peek(buf, pos, T)]
+                if e > 0:
+                    s = e & 0xFFFFFF
+                    pos += e >> 24
+                else:
+                    d = 0
+                    l = 0
+                    while l < maxlen:
+                        l += 1
+                        if pos + l > nbits:
+                            return PK.ERR_SHORT, ctx
+                        bit = (buf[(pos + l - 1) >> 3] >> (7 - ((pos + l - 1) & 7))) & 1
+                        d = 2 * d + bit
+                        if d < count[ctx, l]:
+                            s = sorted_syms[ctx, first_index[ctx, l] + d]
+                            break
+                        d -= count[ctx, l]
+                    if s < 0:
+                        return PK.ERR_INVALID, ctx
+                    pos += l
+                if pos > nbits:
+                    return PK.ERR_SHORT, ctx
+            out[i] = s
+            ctx = (ctx * K + s) % S
+        return pos, ctx
 
     def __repr__(self) -> str:
         return (f"<ContextHuffmanCode order={self.order}: K={self.n_symbols}, "

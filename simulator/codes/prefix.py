@@ -415,5 +415,109 @@ class PrefixCode:
             )
         return out
 
+    # ------------------------------------------------------------------ streaming
+
+    def encoder(self) -> "PrefixStreamEncoder":
+        """A chunk-by-chunk encoder (:class:`~simulator.interfaces.StreamEncoder`): its
+        chunks' bits, concatenated, are ``encode`` of the whole message."""
+        return PrefixStreamEncoder(self.encode)
+
+    def decoder(self, n_symbols: int) -> "PrefixStreamDecoder":
+        """A decoder of an ``n_symbols``-symbol message fed in pieces
+        (:class:`~simulator.interfaces.StreamDecoder`)."""
+        return PrefixStreamDecoder(n_symbols, self._pull_at)
+
+    def _pull_at(self, buf, nbits, pos, count, remaining):
+        return self._decode_at(buf, nbits, pos, count)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: K={self.n_symbols}, max length {self.max_length}>"
+
+
+def _in_chunk(exc: XentsimError, start: int) -> XentsimError:
+    """The same error, saying where the chunk it names positions in begins."""
+    return type(exc)(f"{exc} (position within the chunk starting at symbol {start})")
+
+
+class PrefixStreamEncoder:
+    """Chunk-by-chunk encoder for codes whose bits are final as soon as they are
+    written (prefix, block and per-context prefix codes): ``push`` returns the chunk's
+    codewords, so ``need_bits`` is the number of bits handed out so far.
+
+    ``encode_chunk(symbols) -> bitarray`` codes one chunk; a code that carries state
+    between chunks (a context, a partial block) keeps it in that callable.
+    """
+
+    def __init__(self, encode_chunk):
+        self._encode = encode_chunk
+        self.need_bits = 0
+        self.pushed = 0  # symbols pushed so far
+        self._finished = False
+
+    def push(self, symbols) -> bitarray:
+        if self._finished:
+            raise XentsimError("push after finish: the message has ended")
+        symbols = _as_symbols(symbols)
+        try:
+            bits = self._encode(symbols)
+        except XentsimError as exc:
+            raise _in_chunk(exc, self.pushed) from None
+        self.pushed += symbols.size
+        self.need_bits += len(bits)
+        return bits
+
+    def finish(self) -> bitarray:
+        """Nothing is held back: the remaining bits are none."""
+        self._finished = True
+        return bitarray(endian="big")
+
+
+class PrefixStreamDecoder:
+    """Decoder of an n-symbol message fed in pieces; it keeps only the fed bits not yet
+    decoded (whole consumed bytes are dropped after each ``pull``).
+
+    ``pull_at(buf, nbits, pos, count, remaining) -> (symbols, end)`` decodes ``count``
+    symbols from bit ``pos`` of the padded buffer ``buf`` holding ``nbits`` bits
+    (``remaining`` symbols are left in the message before this pull).
+    """
+
+    def __init__(self, n_symbols: int, pull_at):
+        self.n_symbols = check_int(n_symbols, "n_symbols", minimum=0)
+        self._pull_at = pull_at
+        self._bits = bitarray(endian="big")
+        self._pos = 0  # next bit to decode, in self._bits
+        self._dropped = 0  # bits dropped from the front (already decoded)
+        self._remaining = self.n_symbols
+        self._last = False
+
+    def feed(self, bits, *, last: bool = False) -> None:
+        bits = _as_bits(bits)
+        if self._last:
+            raise XentsimError("bits fed after the stream was marked complete (last=True)")
+        self._bits += bits
+        self._last = bool(last)
+
+    def pull(self, count: int) -> np.ndarray:
+        count = check_int(count, "count", minimum=0)
+        if count > self._remaining:
+            raise XentsimError(f"count is {count}, but only {self._remaining} of the "
+                               f"message's {self.n_symbols} symbols are left")
+        nbits = len(self._bits)
+        out, end = self._pull_at(padded_bytes(self._bits), nbits, self._pos, count,
+                                 self._remaining)
+        self._remaining -= count
+        whole = end // 8  # drop the decoded whole bytes
+        if whole:
+            del self._bits[: 8 * whole]
+            self._dropped += 8 * whole
+        self._pos = end - 8 * whole
+        return out
+
+    def close(self) -> None:
+        if self._remaining:
+            raise XentsimError(f"{self._remaining} of {self.n_symbols} symbols were not decoded")
+        if not self._last:
+            raise XentsimError("the stream was not marked complete (feed(..., last=True))")
+        if self._pos != len(self._bits):
+            raise XentsimError(f"{len(self._bits) - self._pos} bits are left over after "
+                               f"decoding {self.n_symbols} symbols")

@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .. import measures
-from .._validate import check_pmf
-from ..distributions import sample, tuple_probabilities
+from .._validate import XentsimError, check_int, check_pmf, check_rng
+from ..distributions import _alias_draw, _build_alias, sample, symbol_dtype, tuple_probabilities
+
+#: Uniform doubles drawn at once by a stream (one per symbol; a reused buffer).
+_DRAW = 1 << 16
+
+
+class IIDStream:
+    """The symbols of :meth:`IIDSource.sample` a chunk at a time (see
+    :class:`~simulator.interfaces.SymbolStream`): each symbol takes one ``rng.random()``
+    double, in order, through the same alias tables, so any split of the message into
+    chunks gives the same symbols as one ``sample`` call on the same generator."""
+
+    def __init__(self, threshold, alias, dtype, rng):
+        self._threshold, self._alias, self._dtype = threshold, alias, dtype
+        self.rng = rng
+        self._buf = None
+
+    def next(self, count: int) -> np.ndarray:
+        count = check_int(count, "count", minimum=0)
+        out = np.empty(count, dtype=self._dtype)
+        if self._buf is None or self._buf.size < min(count, _DRAW):
+            self._buf = np.empty(min(max(count, 1), _DRAW))
+        for start in range(0, count, _DRAW):
+            u = self._buf[: min(_DRAW, count - start)]
+            self.rng.random(out=u)
+            _alias_draw(u, self._threshold, self._alias, out[start : start + u.size])
+        return out
+
+    def copy(self) -> "IIDStream":
+        return IIDStream(self._threshold, self._alias, self._dtype, copy.deepcopy(self.rng))
+
+    @property
+    def seekable(self) -> bool:
+        """True when :meth:`skip` can jump: the generator is a PCG64 (or PCG64DXSM),
+        whose ``random()`` takes exactly one 64-bit step per double."""
+        return isinstance(self.rng.bit_generator, (np.random.PCG64, np.random.PCG64DXSM))
+
+    def skip(self, count: int) -> None:
+        """Move past ``count`` symbols without drawing them (``advance(count)``), so the
+        next ``next`` gives what it would have given after drawing them."""
+        count = check_int(count, "count", minimum=0)
+        if not self.seekable:
+            raise XentsimError(f"skip needs a PCG64 generator, not "
+                               f"{type(self.rng.bit_generator).__name__}")
+        self.rng.bit_generator.advance(count)
 
 
 class IIDSource:
@@ -21,6 +67,15 @@ class IIDSource:
 
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         return sample(self.p, n, rng)
+
+    def stream(self, rng: np.random.Generator) -> IIDStream:
+        """The symbols of ``sample(n, rng=rng)`` drawn a chunk at a time (any chunks)."""
+        rng = check_rng(rng)
+        if getattr(self, "_tables", None) is None:
+            threshold, alias = _build_alias(self.p)
+            self._tables = (threshold, alias.astype(symbol_dtype(self.n_symbols)))
+        threshold, alias = self._tables
+        return IIDStream(threshold, alias, symbol_dtype(self.n_symbols), rng)
 
     def marginal(self) -> np.ndarray:
         return self.p

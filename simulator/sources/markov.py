@@ -8,6 +8,8 @@ the marginal law and every window of k symbols the law ``block_law(k)``.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .. import _chain_kernels as CK
@@ -54,25 +56,11 @@ class MarkovSource:
     def sample(self, n: int, *, rng: np.random.Generator) -> np.ndarray:
         """n symbols of the stationary chain (the first m from the context law)."""
         n = check_int(n, "n", minimum=0)
-        rng = check_rng(rng)
-        K, m = self.n_symbols, self.order
-        dtype = symbol_dtype(K)
-        out = np.empty(n, dtype=dtype)
-        if n == 0:
-            return out
-        u0 = rng.random()
-        state = int(min(np.searchsorted(self._pi_cum, u0 * self._pi_cum[-1], side="right"),
-                        self.n_contexts - 1))
-        digits = [(state // K ** (m - 1 - j)) % K for j in range(m)]
-        head = min(m, n)
-        out[:head] = digits[:head]
-        alias = self._alias.reshape(-1).astype(dtype)
-        buf = np.empty(min(n - head, _CHUNK)) if n > head else np.empty(0)
-        for start in range(head, n, _CHUNK):
-            u = buf[: min(_CHUNK, n - start)]
-            rng.random(out=u)
-            state = CK.chain_draw(u, self._threshold, alias, K, state, out[start : start + u.size])
-        return out
+        return self.stream(check_rng(rng)).next(n)
+
+    def stream(self, rng: np.random.Generator) -> "MarkovStream":
+        """The symbols of ``sample(n, rng=rng)`` drawn a chunk at a time (any chunks)."""
+        return MarkovStream(self, check_rng(rng))
 
     def marginal(self) -> np.ndarray:
         return measures.chain_block_law(self.P, 1, pi=self.pi)
@@ -94,3 +82,57 @@ class MarkovSource:
 
     def __repr__(self) -> str:
         return f"MarkovSource(K={self.n_symbols}, order={self.order})"
+
+
+class MarkovStream:
+    """The symbols of :meth:`MarkovSource.sample` a chunk at a time (see
+    :class:`~simulator.interfaces.SymbolStream`).
+
+    The first call draws one double u0 for the initial context (its m digits are the
+    first m symbols); every later symbol takes one double and the chain's state is
+    carried from chunk to chunk, so any split gives the symbols of one ``sample`` call.
+    """
+
+    def __init__(self, source: MarkovSource, rng: np.random.Generator):
+        self._src = source
+        self.rng = rng
+        self._state = None  # the chain's state (context); None before u0 is drawn
+        self._head: list[int] = []  # digits of the initial context not yet handed out
+        self._buf = None
+
+    def next(self, count: int) -> np.ndarray:
+        count = check_int(count, "count", minimum=0)
+        src = self._src
+        K, m = src.n_symbols, src.order
+        dtype = symbol_dtype(K)
+        out = np.empty(count, dtype=dtype)
+        if count == 0:
+            return out
+        if self._state is None:
+            u0 = self.rng.random()
+            state = int(min(np.searchsorted(src._pi_cum, u0 * src._pi_cum[-1], side="right"),
+                            src.n_contexts - 1))
+            self._head = [(state // K ** (m - 1 - j)) % K for j in range(m)]
+            self._state = state
+        head = min(len(self._head), count)
+        out[:head] = self._head[:head]
+        del self._head[:head]
+        if count > head:
+            if getattr(src, "_alias_symbols", None) is None:
+                src._alias_symbols = src._alias.reshape(-1).astype(dtype)
+            alias = src._alias_symbols
+            if self._buf is None or self._buf.size < min(count - head, _CHUNK):
+                self._buf = np.empty(min(count - head, _CHUNK))
+            state = self._state
+            for start in range(head, count, _CHUNK):
+                u = self._buf[: min(_CHUNK, count - start)]
+                self.rng.random(out=u)
+                state = CK.chain_draw(u, src._threshold, alias, K, state,
+                                      out[start : start + u.size])
+            self._state = int(state)
+        return out
+
+    def copy(self) -> "MarkovStream":
+        other = MarkovStream(self._src, copy.deepcopy(self.rng))
+        other._state, other._head = self._state, list(self._head)
+        return other
