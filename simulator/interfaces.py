@@ -155,10 +155,9 @@ class Code(Protocol):
     def report(self) -> dict:
         """Fields describing the code for reports (e.g. precision, model name)."""
 
-    # Streaming (to be added to this protocol once every code has it; until then a code
-    # that has it satisfies :class:`StreamingCode`):
-    #   encoder() -> StreamEncoder        a fresh chunk-by-chunk encoder
-    #   decoder(n_symbols) -> StreamDecoder
+    # Streaming is an optional capability, :class:`StreamingCode`: every code xentsim
+    # builds has it (the engine then holds one chunk, not the message); a code without
+    # it is still accepted and coded a whole message at a time.
 
 
 @runtime_checkable

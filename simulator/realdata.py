@@ -54,7 +54,15 @@ from bitarray import bitarray
 
 from ._files import write_atomic
 from ._validate import UnencodableSymbolError, XentsimError
-from .codes import _arith_kernels as K_
+from ._lazy import Kernels
+
+
+def _kernels():
+    from .codes import _arith_kernels
+    return _arith_kernels
+
+
+K_ = Kernels(_kernels)  # numba loads on the first kernel call
 from .codes.arithmetic import decode, encode, slack_bounds
 from .distributions import symbol_dtype
 from .models import ConditionalModel

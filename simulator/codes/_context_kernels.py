@@ -65,3 +65,39 @@ def decode(buf, nbits, n, K, S, single, table, T, count, first_index, sorted_sym
         out[i] = s
         ctx = (ctx * K + s) % S
     return pos
+
+
+@njit(cache=True)
+def decode_from(buf, nbits, pos, ctx, n, K, S, single, table, T, count, first_index,
+                 sorted_syms, out):
+    # decode from bit ``pos`` in context ``ctx``; returns (end or
+    # an error code, the context after the last symbol).
+    maxlen = count.shape[1] - 1
+    for i in range(n):
+        s = single[ctx]
+        if s < 0:
+            e = table[ctx, _peek(buf, pos, T)]
+            if e > 0:
+                s = e & 0xFFFFFF
+                pos += e >> 24
+            else:
+                d = 0
+                l = 0
+                while l < maxlen:
+                    l += 1
+                    if pos + l > nbits:
+                        return ERR_SHORT, ctx
+                    bit = (buf[(pos + l - 1) >> 3] >> (7 - ((pos + l - 1) & 7))) & 1
+                    d = 2 * d + bit
+                    if d < count[ctx, l]:
+                        s = sorted_syms[ctx, first_index[ctx, l] + d]
+                        break
+                    d -= count[ctx, l]
+                if s < 0:
+                    return ERR_INVALID, ctx
+                pos += l
+            if pos > nbits:
+                return ERR_SHORT, ctx
+        out[i] = s
+        ctx = (ctx * K + s) % S
+    return pos, ctx

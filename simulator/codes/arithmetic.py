@@ -78,7 +78,15 @@ from ..interfaces import Tables
 from ..measures import cross_entropy
 from ..models import build_model
 from ..models.trained import ContextTables
-from . import _arith_kernels as K_
+from .._lazy import Kernels
+
+
+def _kernels():
+    from . import _arith_kernels
+    return _arith_kernels
+
+
+K_ = Kernels(_kernels)  # numba loads on the first kernel call
 from .prefix import _as_bits, padded_bytes
 
 MASK64 = (1 << 64) - 1
@@ -433,11 +441,20 @@ def _damaged(nbits, n, why):
     )
 
 
-_WHY = {
-    K_.ERR_CORRUPT: "a target value falls outside the frequency total (garbage)",
-    K_.ERR_END: "it does not end where the decoded message's encoding ends (truncated, "
-                "extended, or the wrong n)",
-}
+class _Why(dict):
+    """Why a decoder's error code means damage (filled on first use: the codes live in
+    the kernel module)."""
+
+    def __missing__(self, code):
+        self.update({
+            K_.ERR_CORRUPT: "a target value falls outside the frequency total (garbage)",
+            K_.ERR_END: "it does not end where the decoded message's encoding ends "
+                        "(truncated, extended, or the wrong n)",
+        })
+        return dict.__getitem__(self, code)
+
+
+_WHY = _Why()
 
 
 # ------------------------------------------------------------------------ reference

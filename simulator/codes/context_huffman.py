@@ -19,18 +19,31 @@ import math
 
 import numpy as np
 from bitarray import bitarray
-from numba import njit
 
 from .._validate import UnencodableSymbolError, XentsimError, check_int
 from ..distributions import symbol_dtype
 from ..measures import check_chain
 from ..models.context import ContextModel, context_indices, expected_context_message_bits
-from . import _context_kernels as CK
-from . import _prefix_kernels as PK
+from .._lazy import Kernels
 from .arithmetic import ArithmeticCode
 from .huffman import huffman_lengths
 from .prefix import (TABLE_BITS, PrefixStreamDecoder, PrefixStreamEncoder, _as_bits,
                      _as_symbols, padded_bytes)
+
+
+
+def _context_kernels():
+    from . import _context_kernels
+    return _context_kernels
+
+
+def _prefix_kernels():
+    from . import _prefix_kernels
+    return _prefix_kernels
+
+
+CK = Kernels(_context_kernels)  # numba loads on the first kernel call
+PK = Kernels(_prefix_kernels)
 
 #: The decoder's per-context lookup tables hold at most this many int32 entries in all
 #: (contexts times 2^T, 1 MiB): the decoder jumps between contexts at every symbol, so
@@ -236,7 +249,7 @@ class ContextHuffmanCode:
 
         def pull_at(buf, nbits, pos, count, remaining):
             out = np.empty(count, dtype=symbol_dtype(self.n_symbols))
-            end, ctx[0] = self._decode_from(
+            end, ctx[0] = CK.decode_from(
                 buf, nbits, pos, ctx[0], count, self.n_symbols, self.n_contexts, self._single,
                 self._table, self._T, self._count, self._first_index, self._sorted_syms, out)
             if end == PK.ERR_SHORT:
@@ -266,42 +279,6 @@ class ContextHuffmanCode:
             kernel(flat, self._lengths_flat, self._words, buf)
             del buf
         return bits
-
-    @staticmethod
-    @njit(cache=True)
-    def _decode_from(buf, nbits, pos, ctx, n, K, S, single, table, T, count, first_index,
-                     sorted_syms, out):
-        # _context_kernels.decode from bit ``pos`` in context ``ctx``; returns (end or
-        # an error code, the context after the last symbol).
-        maxlen = count.shape[1] - 1
-        for i in range(n):
-            s = single[ctx]
-            if s < 0:
-                e = table[ctx, PK._peek(buf, pos, T)]
-                if e > 0:
-                    s = e & 0xFFFFFF
-                    pos += e >> 24
-                else:
-                    d = 0
-                    l = 0
-                    while l < maxlen:
-                        l += 1
-                        if pos + l > nbits:
-                            return PK.ERR_SHORT, ctx
-                        bit = (buf[(pos + l - 1) >> 3] >> (7 - ((pos + l - 1) & 7))) & 1
-                        d = 2 * d + bit
-                        if d < count[ctx, l]:
-                            s = sorted_syms[ctx, first_index[ctx, l] + d]
-                            break
-                        d -= count[ctx, l]
-                    if s < 0:
-                        return PK.ERR_INVALID, ctx
-                    pos += l
-                if pos > nbits:
-                    return PK.ERR_SHORT, ctx
-            out[i] = s
-            ctx = (ctx * K + s) % S
-        return pos, ctx
 
     def __repr__(self) -> str:
         return (f"<ContextHuffmanCode order={self.order}: K={self.n_symbols}, "

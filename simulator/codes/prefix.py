@@ -17,7 +17,15 @@ import numpy as np
 from bitarray import bitarray
 
 from .._validate import UnencodableSymbolError, XentsimError, check_int, check_memory, check_pmf
-from . import _prefix_kernels as K_
+from .._lazy import Kernels
+
+
+def _kernels():
+    from . import _prefix_kernels
+    return _prefix_kernels
+
+
+K_ = Kernels(_kernels)  # numba loads on the first kernel call
 
 #: Bits looked up at once by the decoder's table (2^TABLE_BITS entries at most).
 TABLE_BITS = 12

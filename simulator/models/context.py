@@ -23,7 +23,15 @@ import re
 
 import numpy as np
 
-from .. import _chain_kernels as CK
+from .._lazy import Kernels
+
+
+def _kernels():
+    from .. import _chain_kernels
+    return _chain_kernels
+
+
+CK = Kernels(_kernels)  # numba loads on the first kernel call
 from .._validate import XentsimError, check_int, check_memory
 from ..distributions import earlier_occurrences
 from ..interfaces import Tables

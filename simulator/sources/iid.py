@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import measures
 from .._validate import XentsimError, check_int, check_pmf, check_rng
-from ..distributions import _alias_draw, _build_alias, sample, symbol_dtype, tuple_probabilities
+from ..distributions import sample, symbol_dtype, tuple_probabilities
 
 #: Uniform doubles drawn at once by a stream (one per symbol; a reused buffer).
 _DRAW = 1 << 16
@@ -30,10 +30,11 @@ class IIDStream:
         out = np.empty(count, dtype=self._dtype)
         if self._buf is None or self._buf.size < min(count, _DRAW):
             self._buf = np.empty(min(max(count, 1), _DRAW))
+        from .. import _dist_kernels as _K  # numba loads on first use
         for start in range(0, count, _DRAW):
             u = self._buf[: min(_DRAW, count - start)]
             self.rng.random(out=u)
-            _alias_draw(u, self._threshold, self._alias, out[start : start + u.size])
+            _K.alias_draw(u, self._threshold, self._alias, out[start : start + u.size])
         return out
 
     def copy(self) -> "IIDStream":
@@ -72,7 +73,8 @@ class IIDSource:
         """The symbols of ``sample(n, rng=rng)`` drawn a chunk at a time (any chunks)."""
         rng = check_rng(rng)
         if getattr(self, "_tables", None) is None:
-            threshold, alias = _build_alias(self.p)
+            from .. import _dist_kernels as _K  # numba loads on first use
+            threshold, alias = _K.build_alias(self.p)
             self._tables = (threshold, alias.astype(symbol_dtype(self.n_symbols)))
         threshold, alias = self._tables
         return IIDStream(threshold, alias, symbol_dtype(self.n_symbols), rng)

@@ -12,10 +12,9 @@ import copy
 
 import numpy as np
 
-from .. import _chain_kernels as CK
 from .. import measures
 from .._validate import check_int, check_rng
-from ..distributions import _build_alias, symbol_dtype
+from ..distributions import symbol_dtype
 
 #: Uniform doubles drawn per chunk (one per symbol), as the i.i.d. sampler does.
 _CHUNK = 1 << 16
@@ -45,11 +44,12 @@ class MarkovSource:
         self.P, self.order = measures.check_chain(P, name, normalize=normalize)
         self.n_contexts, self.n_symbols = self.P.shape
         self.pi = measures.stationary_distribution(self.P, name)
+        from .. import _dist_kernels as _DK  # numba loads on first use
         K = self.n_symbols
         self._threshold = np.empty((self.n_contexts, K))
         self._alias = np.empty((self.n_contexts, K), dtype=np.int64)
         for c in range(self.n_contexts):  # once per context, not per symbol
-            self._threshold[c], self._alias[c] = _build_alias(self.P[c])
+            self._threshold[c], self._alias[c] = _DK.build_alias(self.P[c])
         self._pi_cum = np.cumsum(self.pi)
         self._threshold = self._threshold.reshape(-1)
 
@@ -123,6 +123,7 @@ class MarkovStream:
             alias = src._alias_symbols
             if self._buf is None or self._buf.size < min(count - head, _CHUNK):
                 self._buf = np.empty(min(count - head, _CHUNK))
+            from .. import _chain_kernels as CK  # numba loads on first use
             state = self._state
             for start in range(head, count, _CHUNK):
                 u = self._buf[: min(_CHUNK, count - start)]
