@@ -19,7 +19,6 @@ verdict. Thresholds come from stated bounds (an interval, or
 from __future__ import annotations
 
 import csv
-import ctypes
 import hashlib
 import io
 import json
@@ -27,11 +26,10 @@ import math
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -41,6 +39,7 @@ import numpy as np
 
 from simulator._files import write_atomic
 from simulator.bounds import bernstein_half_width, length_spread, theory_half_width  # noqa: F401
+from simulator.engine import worker_pool  # noqa: F401  (the sweeps' pool: workers die with the run)
 from simulator.errors import XentsimError
 
 #: Okabe-Ito: distinguishable with every common colour-vision deficiency.
@@ -332,38 +331,6 @@ def run_tasks(fn, tasks: list[tuple], executor=None, progress=None) -> list:
 def child_seeds(seed: int, n: int) -> list[int]:
     """n independent integer seeds derived from ``seed`` (SeedSequence spawning)."""
     return [int(s.generate_state(1, dtype=np.uint64)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
-
-
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _die_with_parent(parent_pid: int) -> None:
-    """Worker initializer: ask Linux to SIGKILL this worker when its parent process dies
-    (prctl PR_SET_PDEATHSIG), then exit at once if the run's process is already gone (it
-    may have died between the fork and the prctl: the worker was then re-parented).
-    With the "forkserver" start method the direct parent is the fork server, which
-    itself ends with the run's process. Elsewhere only the check runs."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent_pid:
-        try:
-            os.kill(parent_pid, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:
-            pass
-
-
-def worker_pool(jobs: int) -> ProcessPoolExecutor:
-    """A process pool whose workers end with the process that made it, even when that
-    process is killed with SIGKILL (Linux: PR_SET_PDEATHSIG; the workers are started
-    from the calling thread, which must outlive them)."""
-    return ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,
-                               initargs=(os.getpid(),))
 
 
 # ------------------------------------------------------------------ output folder

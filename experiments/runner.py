@@ -2,7 +2,7 @@
 the verdicts.
 
 A plain loop over :data:`registry.EXPERIMENTS`. ``--jobs N`` gives the experiments'
-sweeps a process pool whose workers end with this process (:func:`common.worker_pool`);
+sweeps a process pool whose workers end with this process (:func:`simulator.engine.worker_pool`);
 :func:`reproduce` also takes an ``executor`` of the caller's (any concurrent.futures
 Executor, or a Dask ``distributed.Client`` for a cluster). Results do not depend on
 either (every task carries its own seed). The command line itself
