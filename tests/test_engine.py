@@ -4,6 +4,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tracemalloc
@@ -579,3 +580,122 @@ def test_json_value_maps_every_non_finite_float_and_recurses_into_sequences():
     assert _json_value(math.nan) is None
     assert _json_value((1.5, (math.nan, -math.inf))) == [1.5, [None, "-inf"]]
     assert _json_value(3) == 3 and _json_value("x") == "x"
+
+
+# --------------------------------------------------------------------------- workers, in process
+# The worker tasks (_run_trials, _run_piece) normally run in other processes; here the
+# pool is a one-thread executor in this process, so the tasks themselves are tested and
+# their results compared with the one-process run.
+
+import concurrent.futures  # noqa: E402
+
+import simulator.engine as engine_mod  # noqa: E402
+
+
+class _InProcessPool(concurrent.futures.ThreadPoolExecutor):
+    """One worker thread in this process; like a process pool, a task receives pickled
+    copies of its arguments and returns a pickled copy of its result."""
+
+    def submit(self, fn, *args):
+        import pickle
+        copied = pickle.loads(pickle.dumps(args))
+        return super().submit(lambda: pickle.loads(pickle.dumps(fn(*copied))))
+
+
+def _in_process_pool(jobs, initializer=None, initargs=()):
+    return _InProcessPool(max_workers=1, initializer=initializer, initargs=initargs)
+
+
+def _same_measurement(a, b):
+    da, db = a.to_dict(), b.to_dict()
+    for key in ("encode_seconds", "decode_seconds", "sample_seconds", "warmup_seconds"):
+        da.pop(key), db.pop(key)
+    assert da == db
+
+
+@pytest.mark.parametrize("code, block, p", [
+    ("huffman", None, [0.5, 0.3, 0.2]),
+    ("block-huffman", 3, [0.6, 0.3, 0.1]),
+    ("arithmetic", None, [0.7, 0.2, 0.1]),
+    ("huffman", None, [[0.9, 0.1], [0.3, 0.7]]),
+])
+def test_trials_coded_by_the_worker_task_equal_the_one_process_run(monkeypatch, code, block, p):
+    q = [0.4, 0.4, 0.2] if np.ndim(p) == 1 else [0.5, 0.5]
+    kw = dict(n=3000, trials=7, block=block, chunk=512)
+    one = simulate(p, q, code, rng=np.random.default_rng(5), **kw)
+    monkeypatch.setattr(engine_mod, "worker_pool", _in_process_pool)
+    many = simulate(p, q, code, rng=np.random.default_rng(5), jobs=3, **kw)
+    _same_measurement(one, many)
+    assert len(many.trial_bits) == 7
+
+
+@pytest.mark.parametrize("code, block, n", [("huffman", None, 10_000), ("shannon", None, 9_999),
+                                            ("block-huffman", 2, 10_001)])
+def test_one_message_cut_into_pieces_by_the_worker_task_equals_the_one_process_run(
+        monkeypatch, code, block, n):
+    p, q = [0.6, 0.25, 0.15], [0.3, 0.3, 0.4]
+    one = simulate(p, q, code, n=n, block=block, chunk=1024, rng=np.random.default_rng(9))
+    monkeypatch.setattr(engine_mod, "worker_pool", _in_process_pool)
+    calls = []
+    real = engine_mod._run_piece
+    monkeypatch.setattr(engine_mod, "_run_piece",
+                        lambda *a: calls.append(a[1:3]) or real(*a))
+    cut = simulate(p, q, code, n=n, block=block, chunk=1024, rng=np.random.default_rng(9),
+                   jobs=2)
+    _same_measurement(one, cut)
+    # pieces of whole chunks, in order, covering the message exactly once
+    starts = [a for a, _ in calls]
+    assert starts == sorted(starts) and starts[0] == 0 and len(calls) >= 2
+    assert all(a % 1024 == 0 for a in starts)
+    assert sum(c for _, c in calls) == n and all(a + c == b for (a, c), b in zip(calls, starts[1:]))
+
+
+def test_a_worker_asks_to_die_with_its_parent_and_exits_if_the_parent_is_gone(monkeypatch):
+    asked = []
+
+    class FakeLibc:
+        def prctl(self, *args):
+            asked.append(args)
+            return 0
+
+    monkeypatch.setattr(engine_mod.ctypes, "CDLL", lambda *a, **k: FakeLibc())
+    monkeypatch.setattr(engine_mod.sys, "platform", "linux")
+    engine_mod.die_with_parent(os.getppid())  # parent alive and still the parent
+    assert asked == [(1, int(signal.SIGKILL), 0, 0, 0)]
+
+    def gone(pid, sig):
+        raise ProcessLookupError
+
+    exits = []
+    monkeypatch.setattr(engine_mod.os, "kill", gone)
+    monkeypatch.setattr(engine_mod.os, "_exit", lambda code: exits.append(code))
+    engine_mod.die_with_parent(os.getppid() + 10**6)  # re-parented: the run died
+    assert exits == [1]
+    # a parent that is alive but not ours to signal (PermissionError) is not a death
+    monkeypatch.setattr(engine_mod.os, "kill", lambda pid, sig: (_ for _ in ()).throw(PermissionError()))
+    engine_mod.die_with_parent(os.getppid() + 10**6)
+    assert exits == [1]
+    # elsewhere than Linux nothing is asked of the kernel (three asks so far, one per call)
+    assert len(asked) == 3
+    monkeypatch.setattr(engine_mod.sys, "platform", "darwin")
+    engine_mod.die_with_parent(os.getppid())
+    assert len(asked) == 3
+
+
+def test_a_pool_made_with_an_initializer_runs_it_after_the_parent_check(monkeypatch):
+    seen = []
+    monkeypatch.setattr(engine_mod, "die_with_parent", lambda pid: seen.append(("die", pid)))
+    engine_mod._chain_init(123, lambda a, b: seen.append(("init", a, b)), (4, 5))
+    assert seen == [("die", 123), ("init", 4, 5)]
+    engine_mod._init_worker({"x": 1})
+    assert engine_mod._WORKER_STATE == {"x": 1}
+    engine_mod._init_worker({"y": 2})
+    assert engine_mod._WORKER_STATE == {"y": 2}
+
+
+def test_a_whole_message_handed_out_in_chunks_copies_its_position():
+    s = engine_mod._ArrayStream(np.arange(10), 2)
+    assert s.next(3).tolist() == [2, 3, 4]
+    c = s.copy()
+    assert s.next(2).tolist() == [5, 6] and c.next(2).tolist() == [5, 6]
+    assert c.next(10).tolist() == [7, 8, 9]
