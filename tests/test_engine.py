@@ -699,3 +699,143 @@ def test_a_whole_message_handed_out_in_chunks_copies_its_position():
     c = s.copy()
     assert s.next(2).tolist() == [5, 6] and c.next(2).tolist() == [5, 6]
     assert c.next(10).tolist() == [7, 8, 9]
+
+
+# --------------------------------------------------------------------------- exact sums, bars, pools
+
+from fractions import Fraction  # noqa: E402
+
+
+def test_scaled_sum_is_the_exact_sum_times_2_to_the_scale():
+    rng = np.random.default_rng(3)
+    values = np.concatenate([
+        rng.random(500) * 20,                      # typical unit lengths
+        np.ldexp(rng.random(50), rng.integers(-1070, 60, 50)),  # wide exponents
+        [0.0, 1.0, 0.5, 2.0, 3.0, 1.5, 5e-324, 2.0**-1022, 1e300],  # mantissas with low halves 0
+        -rng.random(20) * 7,                       # negative values are exact too
+    ])
+    want = sum(Fraction(float(v)) for v in values) * (1 << engine_mod._SCALE)
+    assert want.denominator == 1
+    assert engine_mod._scaled_sum(values) == want.numerator
+    # powers of two only: every mantissa's low half is 0
+    twos = np.array([1.0, 0.5, 0.25, 4.0, 1.0])
+    assert engine_mod._scaled_sum(twos) == int(Fraction(6.75) * (1 << engine_mod._SCALE))
+    assert engine_mod._scaled_sum(np.zeros(0)) == 0
+
+
+def test_scaled_sums_over_several_blocks_equal_one_block(monkeypatch):
+    values = np.random.default_rng(4).random(1000) * 13
+    whole = engine_mod._scaled_sum(values)
+    monkeypatch.setattr(engine_mod, "_BLOCK", 7)
+    assert engine_mod._scaled_sum(values) == whole
+
+
+def test_unit_sums_add_units_arriving_in_any_pieces_into_their_bins():
+    starts = np.array([0, 4, 9])  # bins: units 0-3, 4-8, 9-
+    units = np.arange(1, 15, dtype=np.float64)  # 14 units
+    for integer in (True, False):
+        want = [units[0:4].sum(), units[4:9].sum(), units[9:].sum()]
+        for cuts in ([14], [3, 11], [1] * 14, [4, 5, 5], [9, 5]):
+            s = engine_mod._UnitSums(starts, integer)
+            first = 0
+            for size in cuts:
+                s.add(units[first:first + size], first)
+                first += size
+            s.add(units[:0], first)
+            assert s.floats() == want, (integer, cuts)
+    # non-integer lengths: each bin rounded once, correctly
+    s = engine_mod._UnitSums(np.array([0]), False)
+    tenth = np.full(10, 0.1)
+    s.add(tenth, 0)
+    assert s.floats() == [float(sum(Fraction(0.1) for _ in range(10)))]
+    assert s.floats([0]) == [0.0]
+
+
+def test_integer_lengths_are_summed_as_integers_only_while_sums_stay_below_2_to_53():
+    from simulator.engine import _integer_lengths, build_code
+    from simulator.sources import IIDSource
+    uniform = IIDSource([1 / 256] * 256)
+    huff = build_code([1 / 256] * 256, "huffman")  # every length 8
+    assert _integer_lengths(huff, uniform, 10)
+    assert _integer_lengths(huff, uniform, 2**50 - 2)  # 8 (2^50 - 1) < 2^53
+    assert not _integer_lengths(huff, uniform, 2**50 - 1)  # 8 2^50 = 2^53
+    block = build_code([0.5, 0.5], "block-huffman", block=2)  # every block 2 bits
+    two = IIDSource([0.5, 0.5])
+    assert _integer_lengths(block, two, 2**53 - 4)  # 2 (2^52 - 2 + 1) < 2^53
+    assert not _integer_lengths(block, two, 2**53 - 2)
+    assert not _integer_lengths(build_code([0.3, 0.7], "arithmetic"), IIDSource([0.3, 0.7]), 10)
+    assert not _integer_lengths(build_code([0.3, 0.7], "arithmetic", model="kt"),
+                                IIDSource([0.3, 0.7]), 10)
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 100.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_the_progress_bar_waits_then_reports_percent_and_rate_at_most_five_times_a_second(
+        monkeypatch):
+    import io
+    clock = _Clock()
+    monkeypatch.setattr(engine_mod.time, "perf_counter", clock)
+    out = io.StringIO()
+    bar = engine_mod.ProgressBar(4_000_000, out, after=2.0, eager=10**8)
+    bar(1_000_000)
+    assert out.getvalue() == "" and not bar.shown  # quick runs print nothing
+    clock.t += 2.0
+    bar(2_000_000)  # 2 s in: appears
+    assert out.getvalue() == "\rsimulate:  50.0%       1.0 Msym/s" and bar.shown
+    clock.t += 0.125
+    bar(3_000_000)  # 1/8 s later: not rewritten
+    assert out.getvalue().count("\r") == 1
+    clock.t += 0.125
+    bar(3_000_000)  # 1/4 s after the last line: rewritten
+    assert out.getvalue().endswith("\rsimulate:  75.0%       1.3 Msym/s")
+    clock.t += 0.0625
+    bar(4_000_000)  # the end is always shown
+    assert out.getvalue().endswith("\rsimulate: 100.0%       1.7 Msym/s")
+    bar.close()
+    assert out.getvalue().endswith("\r" + " " * 40 + "\r")
+
+
+def test_the_progress_bar_of_a_huge_run_shows_at_once_and_a_hidden_bar_closes_silently(
+        monkeypatch):
+    import io
+    clock = _Clock()
+    monkeypatch.setattr(engine_mod.time, "perf_counter", clock)
+    out = io.StringIO()
+    bar = engine_mod.ProgressBar(10**8, out)
+    clock.t += 1.0
+    bar(10**6)
+    assert out.getvalue() == "\rsimulate:   1.0%       1.0 Msym/s"
+    quiet = io.StringIO()
+    small = engine_mod.ProgressBar(10**8 - 1, quiet)
+    clock.t += 1.0
+    small(10)
+    small.close()
+    assert quiet.getvalue() == ""
+    empty = engine_mod.ProgressBar(0, quiet, after=0.0)
+    assert empty.total == 1
+    assert engine_mod.ProgressBar(5).stream is sys.stderr
+
+
+def _death_signal():
+    import ctypes
+    sig = ctypes.c_int(-1)
+    ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG
+    return sig.value, os.getppid(), dict(engine_mod._WORKER_STATE)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_pool_workers_are_set_to_die_with_the_run_and_get_their_state():
+    with engine_mod.worker_pool(2) as pool:
+        assert pool._max_workers == 2
+        sig, ppid, _ = pool.submit(_death_signal).result()
+    assert sig == signal.SIGKILL and ppid == os.getpid()
+    with engine_mod.worker_pool(3, engine_mod._init_worker, ({"k": 7},)) as pool:
+        assert pool._max_workers == 3
+        sig, ppid, state = pool.submit(_death_signal).result()
+    assert sig == signal.SIGKILL and ppid == os.getpid() and state == {"k": 7}
