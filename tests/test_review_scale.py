@@ -116,3 +116,19 @@ def test_a_prefix_stream_decoder_refuses_a_last_flag_that_is_not_a_bool(code):
     dec.feed(bits, last=np.bool_(True))
     assert np.array_equal(dec.pull(4), x)
     dec.close()
+
+
+# --------------------------------------------------------------------------- sweeps: executor
+
+
+def test_an_executor_class_instead_of_an_executor_is_refused_by_its_name():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from simulator.experiments import common
+
+    with pytest.raises(XentsimError, match="executor is the class ProcessPoolExecutor, not an "
+                                           "instance"):
+        common.run_tasks(pow, [(2, 2)], ProcessPoolExecutor)
+    # a value of the wrong kind is shown, not only its type
+    with pytest.raises(XentsimError, match=r"executor is a str \('tcp://127.0.0.1:8786'\)"):
+        common.run_tasks(pow, [(2, 2)], "tcp://127.0.0.1:8786")
