@@ -328,10 +328,16 @@ def run_tasks(fn, tasks: list[tuple], executor=None, progress=None) -> list:
                 progress(i + 1, total)
         return results
     futures = [executor.submit(fn, *t) for t in tasks]
-    for i, fut in enumerate(futures):  # in submission order: needs only .result()
-        results[i] = fut.result()
-        if progress:
-            progress(i + 1, total)
+    try:
+        for i, fut in enumerate(futures):  # in submission order: needs only .result()
+            results[i] = fut.result()
+            if progress:
+                progress(i + 1, total)
+    except BaseException:
+        # the caller's executor (a cluster's) outlives this sweep: drop its queued tasks
+        for fut in futures:
+            fut.cancel()
+        raise
     return results
 
 

@@ -132,3 +132,29 @@ def test_an_executor_class_instead_of_an_executor_is_refused_by_its_name():
     # a value of the wrong kind is shown, not only its type
     with pytest.raises(XentsimError, match=r"executor is a str \('tcp://127.0.0.1:8786'\)"):
         common.run_tasks(pow, [(2, 2)], "tcp://127.0.0.1:8786")
+
+
+def _task(i: int, ran: list, started) -> int:
+    ran.append(i)
+    if i == 0:
+        raise XentsimError("task 0 fails")
+    if i == 1:
+        started.wait(5.0)  # holds the only thread while the caller reacts to task 0
+    return i
+
+
+def test_a_failed_sweep_cancels_the_tasks_still_waiting_on_the_callers_executor():
+    # a caller's executor (a Dask client's, say) outlives run_tasks: the tasks queued
+    # behind a failure must not go on computing for a sweep that has already failed
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulator.experiments import common
+
+    ran: list = []
+    started = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(XentsimError, match="task 0 fails"):
+            common.run_tasks(_task, [(i, ran, started) for i in range(10)], pool)
+        started.set()
+    assert ran in ([0], [0, 1])  # task 1 may have started; tasks 2..9 never ran
