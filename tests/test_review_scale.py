@@ -158,3 +158,32 @@ def test_a_failed_sweep_cancels_the_tasks_still_waiting_on_the_callers_executor(
             common.run_tasks(_task, [(i, ran, started) for i in range(10)], pool)
         started.set()
     assert ran in ([0], [0, 1])  # task 1 may have started; tasks 2..9 never ran
+
+
+# --------------------------------------------------------------------------- lazy kernels
+
+_LOADS: list = []
+
+
+def _load_math():
+    import math
+
+    _LOADS.append(1)
+    return math
+
+
+def test_a_lazy_kernel_module_is_not_loaded_by_special_name_lookups_and_can_be_copied():
+    import copy
+    import inspect
+    import pickle
+
+    from simulator._lazy import Kernels
+
+    _LOADS.clear()
+    k = Kernels(_load_math)
+    # inspect.unwrap (doctest's finder) and copy ask for dunder names: no module load
+    assert not hasattr(k, "__wrapped__") and inspect.unwrap(k) is k
+    assert _LOADS == []
+    for twin in (copy.copy(k), copy.deepcopy(k), pickle.loads(pickle.dumps(k))):
+        assert twin.sqrt(4.0) == 2.0  # (was RecursionError: __getattr__ read _module)
+    assert k.sqrt(9.0) == 3.0
