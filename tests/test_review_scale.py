@@ -187,3 +187,28 @@ def test_a_lazy_kernel_module_is_not_loaded_by_special_name_lookups_and_can_be_c
     for twin in (copy.copy(k), copy.deepcopy(k), pickle.loads(pickle.dumps(k))):
         assert twin.sqrt(4.0) == 2.0  # (was RecursionError: __getattr__ read _module)
     assert k.sqrt(9.0) == 3.0
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_a_reader_that_stops_early_gets_no_error_message_and_no_traceback(tmp_path):
+    # ``xentsim simulate ... | head -1``: the reader has gone before the table is printed
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root),
+                                                                    os.environ.get("PYTHONPATH")])))
+    r, w = os.pipe()
+    os.close(r)  # nobody will read: every write to the pipe fails with EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "simulator", "simulate", "--p", "0.5,0.5",
+                               "--q", "0.5,0.5", "-n", "10"], stdout=w, stderr=subprocess.PIPE,
+                              text=True, timeout=120, cwd=tmp_path, env=env)
+    finally:
+        os.close(w)
+    assert done.stderr == ""
+    assert done.returncode == 141  # 128 + SIGPIPE, as a shell pipeline reports it
