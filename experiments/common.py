@@ -298,9 +298,15 @@ def as_executor(executor) -> Executor | None:
     distributed = sys.modules.get("distributed")
     if distributed is not None and isinstance(executor, distributed.Client):
         return executor.get_executor(pure=False)
+    if isinstance(executor, type):  # e.g. ProcessPoolExecutor itself, not one made from it
+        what = f"the class {executor.__name__}, not an instance of it"
+    else:
+        shown = repr(executor)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        what = f"a {type(executor).__name__} ({shown})"
     raise XentsimError(
-        f"executor is a {type(executor).__name__}: give a concurrent.futures Executor (e.g. a "
-        "ProcessPoolExecutor), a distributed.Client, or None to run in this process")
+        f"executor is {what}: give a concurrent.futures Executor (e.g. a "
+        "ProcessPoolExecutor(4)), a distributed.Client, or None to run in this process")
 
 
 def run_tasks(fn, tasks: list[tuple], executor=None, progress=None) -> list:
@@ -321,10 +327,16 @@ def run_tasks(fn, tasks: list[tuple], executor=None, progress=None) -> list:
                 progress(i + 1, total)
         return results
     futures = [executor.submit(fn, *t) for t in tasks]
-    for i, fut in enumerate(futures):  # in submission order: needs only .result()
-        results[i] = fut.result()
-        if progress:
-            progress(i + 1, total)
+    try:
+        for i, fut in enumerate(futures):  # in submission order: needs only .result()
+            results[i] = fut.result()
+            if progress:
+                progress(i + 1, total)
+    except BaseException:
+        # the caller's executor (a cluster's) outlives this sweep: drop its queued tasks
+        for fut in futures:
+            fut.cancel()
+        raise
     return results
 
 

@@ -25,6 +25,11 @@ class Kernels:
         self._module = None
 
     def __getattr__(self, name: str):
+        # Special and own names are never forwarded: they are asked for by copy, pickle
+        # and inspect (e.g. __wrapped__, __deepcopy__), which must neither load numba
+        # nor recurse here while the slots are still unset.
+        if name.startswith("__") or name in ("_load", "_module"):
+            raise AttributeError(name)
         module = self._module
         if module is None:
             module = self._module = self._load()

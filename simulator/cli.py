@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from .errors import XentsimError
 
 EXIT_USAGE = 2
+#: Exit status when the reader of stdout has gone (128 + SIGPIPE, as a shell reports it).
+EXIT_PIPE = 141
 
 #: ``simulator.engine.CODE_NAMES`` as the engine defines it on import: a copy, so the help
 #: and argparse's refusals do not import the engine (and its compiled kernels);
@@ -559,7 +561,8 @@ def _sizes(args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0, 2 for any bad input, 130 on ^C).
+    """Run the command line; return the exit status (0, 2 for any bad input, 130 on ^C,
+    141 when the reader of stdout has gone, silently).
 
     Any refusal is one line ``xentsim: error: ...`` on stderr, never a traceback; a
     missing command also prints the usage line first.
@@ -573,7 +576,20 @@ def main(argv: list[str] | None = None) -> int:
             raise XentsimError(
                 "no command given: choose simulate, reproduce, code or decode (xentsim COMMAND --help)"
             )
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # (a reader that has gone is found here, not at exit)
+        return status
+    except BrokenPipeError:
+        # the reader stopped early (``xentsim ... | head``): nothing to report; stdout
+        # is pointed at /dev/null so that the flush at exit does not fail again
+        try:
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_PIPE
     except XentsimError as exc:
         print(f"xentsim: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE

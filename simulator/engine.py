@@ -674,7 +674,7 @@ def _code_message(name, coder, source, child, n: int, chunk: int, sums: "_UnitSu
             rec.smp_s += time.perf_counter() - t1
         else:
             held -= count
-        _check_equal(name, x, y, start)
+        _check_equal(name, x, y, skip + start)  # (a piece's positions: in the message)
 
     while done < n:
         count = min(chunk, n - done)
@@ -808,7 +808,11 @@ def _run_pieces(state: dict, rng, trials: int, jobs: int, collect, bar, n: int,
     """Code each message in pieces of whole chunks on ``jobs`` workers (see
     :func:`_splits_messages`); a piece draws its symbols from a copy of the message's
     generator moved past the earlier pieces. The message's bits are the pieces' bits
-    in order, its length their sum, its unit sums their sums: those of one process."""
+    in order, its length their sum, its unit sums their sums: those of one process.
+
+    Progress is reported as each piece ends, in order. A piece that fails names
+    positions within itself, so the message is then coded again here, up to its first
+    error, which is raised as one process raises it (the same message and positions)."""
     chunks = -(-n // chunk)
     per = -(-chunks // (4 * jobs)) * chunk  # symbols per piece: whole chunks
     with worker_pool(jobs, _init_worker, (state,)) as pool:
@@ -816,7 +820,21 @@ def _run_pieces(state: dict, rng, trials: int, jobs: int, collect, bar, n: int,
             futures = [pool.submit(_run_piece, child, a, min(per, n - a), j == 0 and a < jobs * per)
                        for a in range(0, n, per)]
             try:
-                recs = [f.result() for f in futures]
+                recs = []
+                for i, f in enumerate(futures):
+                    recs.append(f.result())
+                    if bar is not None:
+                        bar(j * n + min((i + 1) * per, n), trials * n)
+            except XentsimError:
+                for f in futures:
+                    f.cancel()
+                sums = _UnitSums(state["starts"], state["integer"]) if state["unit_arrays"] else None
+                try:  # (child is unused here: the workers drew from pickled copies)
+                    _code_message(state["name"], state["coder"], state["source"], child, n,
+                                  chunk, sums, False)
+                except XentsimError as same:
+                    raise same from None
+                raise  # (not repeated in one process: the workers' error as it was)
             except BaseException:
                 for f in futures:
                     f.cancel()
@@ -830,8 +848,6 @@ def _run_pieces(state: dict, rng, trials: int, jobs: int, collect, bar, n: int,
                 total.smp_s += r.smp_s
                 total.warm_s += r.warm_s
             collect(j, total)
-            if bar is not None:
-                bar((j + 1) * n, trials * n)
 
 
 def _run_parallel(state: dict, rng, trials: int, jobs: int, collect, bar, n: int) -> None:
@@ -934,10 +950,12 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     the one of ``jobs=1`` (timings aside). With fewer messages than workers, an i.i.d.
     source on a PCG64 generator and a prefix or block code, each message is cut into
     pieces of whole chunks coded in parallel (a piece's generator is a copy moved
-    past the earlier pieces: one 64-bit step per symbol), again with the same result.
+    past the earlier pieces: one 64-bit step per symbol), again with the same result
+    (an error included: it names the positions one process names).
     ``progress``: True shows :class:`ProgressBar` on stderr (the command line passes
     it for a terminal), a callable is called as ``progress(done, total)`` symbols
-    after each chunk (per finished message with ``jobs`` > 1).
+    after each chunk (with ``jobs`` > 1: per finished group of messages, or per
+    finished piece of a message cut into pieces).
 
     Memory is estimated before anything is allocated (:func:`estimate_peak_bytes`);
     a run above the limit is refused with an error naming n and the limit. The limit

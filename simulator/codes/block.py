@@ -201,8 +201,9 @@ class BlockHuffmanCode:
                     f"a chunk of {symbols.size} symbols after a chunk that ended in a "
                     f"partial block: every chunk but the last must hold a multiple of "
                     f"k = {self.k} symbols")
+            bits = self.encode(symbols)  # a refused chunk is not coded: nothing ends
             ended[0] = symbols.size % self.k != 0
-            return self.encode(symbols)
+            return bits
 
         return PrefixStreamEncoder(encode_chunk)
 

@@ -502,6 +502,8 @@ class PrefixStreamDecoder:
         bits = _as_bits(bits)
         if self._last:
             raise XentsimError("bits fed after the stream was marked complete (last=True)")
+        if not isinstance(last, (bool, np.bool_)):
+            raise XentsimError(f"last must be a bool, got {last!r}")
         self._bits += bits
         self._last = bool(last)
 
