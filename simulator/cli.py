@@ -284,10 +284,39 @@ def _fmt_g(x: float) -> str:
     return "0" if x == 0 else f"{x:.3g}"
 
 
+#: Most symbols (n x trials) one ``simulate`` command accepts unless the environment
+#: variable XENTSIM_MAX_SYMBOLS says otherwise: 10^12, hours of computing at the
+#: pipeline's tens of Msym/s per core. Larger runs are refused before anything starts,
+#: as runs that would exhaust memory are.
+MAX_SYMBOLS = 10**12
+
+
+def _check_run_time(n: int, trials: int) -> None:
+    import os
+
+    text = os.environ.get("XENTSIM_MAX_SYMBOLS", "")
+    if text:
+        from .spec import whole_number
+        try:
+            limit = whole_number(text, minimum=1)
+        except XentsimError as exc:
+            raise XentsimError(f"XENTSIM_MAX_SYMBOLS: {exc}") from None
+    else:
+        limit = MAX_SYMBOLS
+    total = n * trials
+    if total > limit:
+        raise XentsimError(
+            f"n x trials = {total} symbols is above the limit of {limit} per run (at about "
+            f"50 Msym/s per core it would take {total / 50e6 / 3600:.3g} hours); "
+            "use a smaller -n or fewer --trials, or set XENTSIM_MAX_SYMBOLS")
+
+
 def _cmd_simulate(args) -> int:
     import numpy as np
 
     from .spec import parse_model, parse_source
+
+    _check_run_time(args.n, args.trials)
 
     p = parse_source(args.p, normalize=args.normalize)
     q = parse_model(args.q, normalize=args.normalize)

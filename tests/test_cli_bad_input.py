@@ -86,6 +86,11 @@ CASES = [
      ["--p uniform:2.5", "K 2.5 is not a whole number"]),
     ("family K 1e400", ["simulate", "--p", "uniform:1e400", "--q", "uniform:2"],
      ["--p uniform:1e400", "too large"]),
+    # ---- runs that would take hours (10^12 symbols at most, XENTSIM_MAX_SYMBOLS)
+    ("n 1e13", SIM + ["-n", "1e13"],
+     ["n x trials = 10000000000000 symbols", "above the limit of 1000000000000", "hours"]),
+    ("n x trials", SIM + ["-n", "1e9", "--trials", "1001"],
+     ["n x trials = 1001000000000 symbols", "XENTSIM_MAX_SYMBOLS"]),
     # ---- sizes the library refuses (other branches)
     pytest.param("trials 1e12", SIM + ["--trials", "1e12"],
                  [("1000000000000", "1e+12", "1e12", "10^12")]),
@@ -366,3 +371,18 @@ def test_a_run_above_the_memory_limit_is_one_line_naming_n(capsys, monkeypatch):
     code = main(SIM + ["-n", "1e12"])
     out, err = capsys.readouterr()
     _assert_one_line_naming(code, out, err, ["n = 1000000000000", "memory limit of 2 MiB"])
+
+
+def test_the_run_size_limit_is_set_by_the_environment_and_checked_before_anything_starts(
+        capsys, monkeypatch):
+    monkeypatch.setenv("XENTSIM_MAX_SYMBOLS", "1000")
+    code = main(SIM + ["-n", "500", "--trials", "3"])
+    out, err = capsys.readouterr()
+    _assert_one_line_naming(code, out, err, ["n x trials = 1500 symbols",
+                                             "above the limit of 1000 per run"])
+    assert main(SIM + ["-n", "500", "--trials", "2"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("XENTSIM_MAX_SYMBOLS", "lots")
+    code = main(SIM + ["-n", "500"])
+    out, err = capsys.readouterr()
+    _assert_one_line_naming(code, out, err, ["XENTSIM_MAX_SYMBOLS", "lots"])
