@@ -367,3 +367,63 @@ def test_chain_block_laws_of_an_order_1_chain_are_products_along_the_path():
         a, b, c = (w >> 2) & 1, (w >> 1) & 1, w & 1
         assert law3[w] == pytest.approx(pi[a] * P[a, b] * P[b, c], rel=1e-14)
     np.testing.assert_allclose(chain_block_law(P, 1), pi, rtol=1e-14)
+
+
+from simulator.measures import kl_rate  # noqa: E402
+
+_BAD = [[0.5, 0.6], [0.5, 0.5]]  # row 0 sums to 1.1
+_CHAIN = [[0.9, 0.1], [0.2, 0.8]]  # pi = (2/3, 1/3)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: chain_block_law(_BAD, 2), "P"),
+    (lambda: cross_entropy_rate(_BAD, [0.5, 0.5]), "P"),
+    (lambda: cross_entropy_rate(_CHAIN, _BAD), "Q"),
+    (lambda: kl_rate(_BAD, [0.5, 0.5]), "P"),
+    (lambda: kl_rate(_CHAIN, _BAD), "Q"),
+])
+def test_every_chain_measure_names_the_matrix_it_refuses(call, name):
+    with pytest.raises(XentsimError, match=rf"^{name} row 0 sums to 1\.1"):
+        call()
+
+
+def test_block_laws_too_large_are_refused_naming_their_size():
+    with pytest.raises(XentsimError, match=r"^the law of 25-tuples on 2 symbols has 33554432 "
+                                           r"entries, above the limit$"):
+        chain_block_law(_CHAIN, 25)
+
+
+def test_block_laws_of_an_iid_chain_are_products_of_its_one_row():
+    p = np.array([[0.7, 0.2, 0.1]])  # a (1, K) matrix: order 0
+    law = chain_block_law(p, 3)
+    for w in range(27):
+        a, b, c = w // 9, (w // 3) % 3, w % 3
+        assert law[w] == pytest.approx(p[0, a] * p[0, b] * p[0, c], rel=1e-15)
+
+
+def test_chain_rates_use_a_given_stationary_law_and_their_base():
+    Q = [[0.6, 0.4], [0.3, 0.7]]
+    wrong_pi = np.array([0.5, 0.5])  # not the stationary law: the caller's choice is used
+    h = lambda row, qrow: -sum(a * math.log2(b) for a, b in zip(row, qrow))  # noqa: E731
+    want = 0.5 * h(_CHAIN[0], Q[0]) + 0.5 * h(_CHAIN[1], Q[1])
+    assert cross_entropy_rate(_CHAIN, Q, pi=wrong_pi) == pytest.approx(want, rel=1e-14)
+    right = (2 / 3) * h(_CHAIN[0], Q[0]) + (1 / 3) * h(_CHAIN[1], Q[1])
+    assert cross_entropy_rate(_CHAIN, Q) == pytest.approx(right, rel=1e-14)
+    assert cross_entropy_rate(_CHAIN, Q, base=math.e) == pytest.approx(right * math.log(2), rel=1e-14)
+    kl = lambda row, qrow: sum(a * math.log2(a / b) for a, b in zip(row, qrow))  # noqa: E731
+    assert kl_rate(_CHAIN, Q, pi=wrong_pi) == pytest.approx(
+        0.5 * kl(_CHAIN[0], Q[0]) + 0.5 * kl(_CHAIN[1], Q[1]), rel=1e-13)
+    assert kl_rate(_CHAIN, Q, base=math.e) == pytest.approx(
+        ((2 / 3) * kl(_CHAIN[0], Q[0]) + (1 / 3) * kl(_CHAIN[1], Q[1])) * math.log(2), rel=1e-13)
+
+
+def test_zero_transitions_cost_nothing_and_a_sure_transition_costs_its_model_bits():
+    P = [[1.0, 0.0], [0.5, 0.5]]  # pi = (1, 0): the chain stays at 0 for ever
+    Q = [[1.0, 0.0], [0.5, 0.5]]  # Q rules out what never happens
+    assert cross_entropy_rate(P, Q) == 0.0
+    assert kl_rate(P, Q) == 0.0
+    assert cross_entropy_rate(P, [[0.5, 0.5], [0.5, 0.5]]) == pytest.approx(1.0, rel=1e-15)
+    assert kl_rate(P, [[0.5, 0.5], [0.5, 0.5]]) == pytest.approx(1.0, rel=1e-15)
+    # Q's certainty where P is not certain: an occurring transition gets probability 0
+    assert cross_entropy_rate(_CHAIN, [[1.0, 0.0], [0.5, 0.5]]) == math.inf
+    assert kl_rate(_CHAIN, [[1.0, 0.0], [0.5, 0.5]]) == math.inf
