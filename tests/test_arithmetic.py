@@ -651,3 +651,75 @@ def test_trained_mapped_models_decode_damaged_streams_only_to_their_own_encoding
             except XentsimError:
                 continue
             assert encode(y, m) == bad and not np.array_equal(y, x)
+
+
+def test_mapped_refusals_say_whether_the_context_has_no_row_or_the_symbol_no_frequency():
+    cum = _fixed_rows().cum.copy()
+    cum[0] = [0, 256, 256, 256]  # context 0: only symbol 0
+    no_default = _Given(ContextTables(cum=cum[:2], row="mapped", order=1, precision=8,
+                                      contexts=np.array([0, 1], dtype=np.uint64),
+                                      default_row=-1), 3)
+    only_default = _Given(ContextTables(cum=cum[:1], row="mapped", order=1, precision=8,
+                                        contexts=np.zeros(0, dtype=np.uint64), default_row=0), 3)
+    whole = (r"^symbol 2 \(at position 2\) has frequency 0 in its context's row: the model "
+             r"gives it probability 0, so no code built from it can encode it \(H\(p,q\) is "
+             r"infinite\)$")
+    for m in (no_default, only_default):
+        for coder in (encode, ReferenceCoder.encode):
+            with pytest.raises(UnencodableSymbolError, match=whole):
+                coder(np.array([0, 0, 2]), m)
+    order2 = _Given(ContextTables(cum=cum[:2], row="mapped", order=2, precision=8,
+                                  contexts=np.array([0, 1], dtype=np.uint64), default_row=-1), 3)
+    no_row = (r"^symbol 0 \(at position 2\) follows context 7 \(the previous 2 symbols as a "
+              r"base-3 number\), which the model has no row for: q\(\. \| context\) is 0 "
+              r"everywhere \(an unsmoothed model that never saw this context\), so H\(p,q\) "
+              r"is infinite$")
+    for coder in (encode, ReferenceCoder.encode):
+        # contexts (0, 0) = 0 and (0, 2) = 2 have rows; position 2 follows (2, 1) = 7
+        with pytest.raises(UnencodableSymbolError, match=no_row):
+            coder(np.array([2, 1, 0]), _Given(ContextTables(
+                cum=np.repeat(_fixed_rows().cum[2:3], 2, axis=0), row="mapped", order=2,
+                precision=8, contexts=np.array([0, 2], dtype=np.uint64), default_row=-1), 3))
+
+
+@pytest.mark.parametrize("model", [StaticModel([0.5, 0.25, 0.25]), AdaptiveModel(3, "kt")])
+def test_damaged_streams_are_refused_with_the_same_words_by_both_decoders(model):
+    x = np.array([0, 1, 2, 0, 0, 1, 2, 2, 1, 0] * 3)
+    bits = encode(x, model)
+    longer = bits + [0] * 8
+    end = (rf"^bits \({len(longer)} bits\) is not the encoding of any 30-symbol message under "
+           r"this model: it does not end where the decoded message's encoding ends "
+           r"\(truncated, extended, or the wrong n\)$")
+    for decoder in (decode, ReferenceCoder.decode):
+        with pytest.raises(XentsimError, match=end):
+            decoder(longer, model, x.size)
+        with pytest.raises(XentsimError, match=rf"^bits \({len(bits)} bits\) is not the encoding "
+                                               r"of any 0-symbol message under this model: it "
+                                               r"does not end where"):
+            decoder(bits, model, 0)
+        with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0$"):
+            decoder(bits, model, -1)
+
+
+def test_a_target_outside_the_total_is_called_garbage_by_both_decoders():
+    # a fixed table whose last symbol does not reach the total: targets above it exist
+    class Gap:
+        n_symbols = 2
+
+        def tables(self, n):
+            return Tables(cum=np.array([[0, 128, 256]], dtype=np.uint64), precision=8)
+
+    x = np.zeros(40, dtype=np.int64)
+    bits = encode(x, Gap())
+    from bitarray import bitarray as _ba
+    ones = _ba("1" * len(bits) + "1" * 64)
+    garbage = r"a target value falls outside the frequency total \(garbage\)$"
+    found = 0
+    for trial in (ones,):
+        for decoder in (decode, ReferenceCoder.decode):
+            try:
+                decoder(trial, Gap(), 40)
+            except XentsimError as err:
+                found += bool(__import__("re").search(garbage, str(err))) or \
+                    "does not end where" in str(err)
+    assert found == 2

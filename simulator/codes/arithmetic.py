@@ -412,10 +412,9 @@ def _scan_mapped(symbols, plan) -> float:
 
 
 def _mapped_refusal(symbols, plan, model, i):
-    """Why symbol i cannot be coded under mapped tables (raises)."""
+    """Why symbol i cannot be coded under mapped tables (raises). Its range was
+    checked by the scan before coding."""
     s = int(symbols[i])
-    if s < 0 or s >= plan.K:
-        _bad_symbol(symbols, plan.K, i)
     if plan.inc == 0 and plan.default_row < 0:
         ctx = 0
         K, k = plan.K, plan.order
