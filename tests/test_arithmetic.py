@@ -714,3 +714,14 @@ def test_a_target_outside_the_total_is_called_garbage_by_both_decoders(model):
                                                    r"target value falls outside the frequency "
                                                    r"total \(garbage\)$"):
                 decoder(ones, model, 40)
+
+
+def test_adaptive_messages_may_be_as_long_as_totals_below_2_to_32_allow():
+    # KT adds 2 per symbol to an initial total of 256, Laplace 1 (README, "Scale")
+    kt, laplace = AdaptiveModel(256, "kt"), AdaptiveModel(256, "laplace")
+    arithmetic._plan(kt, (2**32 - 1 - 256) // 2)
+    with pytest.raises(XentsimError, match="frequency totals below 2\\^32"):
+        arithmetic._plan(kt, (2**32 - 1 - 256) // 2 + 1)
+    arithmetic._plan(laplace, 2**32 - 1 - 256)
+    with pytest.raises(XentsimError, match="frequency totals below 2\\^32"):
+        arithmetic._plan(laplace, 2**32 - 256)

@@ -91,6 +91,14 @@ CASES = [
      ["n x trials = 10000000000000 symbols", "above the limit of 1000000000000", "hours"]),
     ("n x trials", SIM + ["-n", "1e9", "--trials", "1001"],
      ["n x trials = 1001000000000 symbols", "XENTSIM_MAX_SYMBOLS"]),
+    # ---- adaptive totals stay below 2^32 (README, "Scale"): KT about 2.1e9 symbols at
+    #      K = 256, Laplace about 4.3e9; refused before anything is coded
+    ("kt n 2.2e9", ["simulate", "--p", "uniform:256", "--q", "uniform:256", "--code",
+                    "arithmetic", "--model", "kt", "-n", "2.2e9"],
+     ["frequency totals below 2^32", "2200000000 symbols would reach 4400000256"]),
+    ("laplace n 4.3e9", ["simulate", "--p", "uniform:256", "--q", "uniform:256", "--code",
+                         "arithmetic", "--model", "laplace", "-n", "4.3e9"],
+     ["frequency totals below 2^32", "4300000000 symbols would reach 4300000256"]),
     # ---- sizes the library refuses (other branches)
     pytest.param("trials 1e12", SIM + ["--trials", "1e12"],
                  [("1000000000000", "1e+12", "1e12", "10^12")]),
