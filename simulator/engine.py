@@ -1033,6 +1033,8 @@ def simulate(p, q, code: str = "huffman", *, n: int, rng: np.random.Generator,
     unit_total = 0.0  # sum of whole-unit lengths (only when a partial unit exists)
     batch_means = []
     enc_s = dec_s = smp_s = warm_s = 0.0
+    if streams(coder):  # a code refuses a message length it cannot code (adaptive
+        coder.decoder(n)  # totals below 2^32) before anything is drawn or compiled
     tw = time.perf_counter()
     if isinstance(source, StreamingSource):  # compile / load the sampler
         source.stream(np.random.default_rng(0)).next(min(n, 64))
