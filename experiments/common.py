@@ -326,7 +326,15 @@ def run_tasks(fn, tasks: list[tuple], executor=None, progress=None) -> list:
             if progress:
                 progress(i + 1, total)
         return results
-    futures = [executor.submit(fn, *t) for t in tasks]
+    futures = []
+    try:
+        for t in tasks:
+            futures.append(executor.submit(fn, *t))
+    except RuntimeError as exc:  # concurrent.futures: "cannot schedule new futures after shutdown"
+        for fut in futures:
+            fut.cancel()
+        raise XentsimError(f"executor {type(executor).__name__} refused a task ({exc}); "
+                           "give an executor that is running") from None
     try:
         for i, fut in enumerate(futures):  # in submission order: needs only .result()
             results[i] = fut.result()

@@ -212,3 +212,16 @@ def test_a_reader_that_stops_early_gets_no_error_message_and_no_traceback(tmp_pa
         os.close(w)
     assert done.stderr == ""
     assert done.returncode == 141  # 128 + SIGPIPE, as a shell pipeline reports it
+
+
+def test_a_shut_down_executor_is_refused_in_one_clear_error():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from simulator.errors import XentsimError
+    from simulator.experiments.common import run_tasks
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(XentsimError, match=r"^executor ThreadPoolExecutor refused a task \(cannot "
+                                           r"schedule new futures after shutdown\); give an "
+                                           r"executor that is running$"):
+        run_tasks(pow, [(2, 3), (2, 4)], executor=pool)
