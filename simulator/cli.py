@@ -172,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim.add_argument("--jobs", type=_whole(1, 4 * (cpu_count() or 1)), default=1,
                      metavar="J",
-                     help="worker processes for the messages (1 to 4 per core; the result "
-                          "does not depend on J)")
+                     help="worker processes (1 to 4 per core): the messages are shared "
+                          "out, and one long i.i.d. message of a prefix or block code is cut "
+                          "into pieces; the result does not depend on J")
     sim.add_argument("--json", action="store_true",
                      help="print one JSON object (strict JSON; see below)")
     sim.add_argument("--normalize", action="store_true",
