@@ -427,3 +427,61 @@ def test_zero_transitions_cost_nothing_and_a_sure_transition_costs_its_model_bit
     # Q's certainty where P is not certain: an occurring transition gets probability 0
     assert cross_entropy_rate(_CHAIN, [[1.0, 0.0], [0.5, 0.5]]) == math.inf
     assert kl_rate(_CHAIN, [[1.0, 0.0], [0.5, 0.5]]) == math.inf
+
+
+from simulator.measures import check_chain  # noqa: E402
+
+
+@pytest.mark.parametrize("P, kw, message", [
+    ([["a", "b"], ["c", "d"]], {}, r"^Q is not a matrix of numbers: could not convert"),
+    ([[[0.5, 0.5]]], {}, r"^Q must be a 2-D \(K\^m, K\) matrix, got shape \(1, 1, 2\)$"),
+    (np.zeros((0, 2)), {}, r"^Q must be a 2-D \(K\^m, K\) matrix, got shape \(0, 2\)$"),
+    (np.full((2**12, 2**12 + 1), 1.0 / (2**12 + 1)), {},
+     r"^Q has 16781312 entries, above the limit of 16777216$"),
+    ([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]], {},
+     r"^Q has 3 rows and 2 columns: an order-m chain on K symbols needs K\^m rows"),
+    ([[0.5, 0.5], [0.5, np.nan]], {}, r"^Q\[1, 1\] is nan: probabilities must be finite$"),
+    ([[0.5, 0.5], [1.5, -0.5]], {}, r"^Q\[1, 1\] is -0\.5: probabilities must be >= 0$"),
+    ([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.5, 0.5]], {"normalize": True},
+     r"^Q row 0 sums to 0: nothing to normalise$"),
+    ([[1.0, 0.0], [0.2, 0.2], [0.0, 0.0], [0.5, 0.5]], {"normalize": True},
+     r"^Q row 2 sums to 0: nothing to normalise$"),
+    ([[1.0, 0.0], [0.2, 0.2]], {}, r"^Q row 1 sums to 0\.4, not 1 \(tolerance"),
+])
+def test_check_chain_names_the_matrix_the_entry_and_the_rule(P, kw, message):
+    with pytest.raises(XentsimError, match=message):
+        check_chain(P, "Q", **kw)
+
+
+def test_check_chain_accepts_zeros_and_exact_ones_and_a_pmf_as_order_0():
+    P, m = check_chain([[1.0, 0.0], [0.0, 1.0]])
+    assert m == 1 and P.dtype == np.float64 and not P.flags.writeable
+    row, m0 = check_chain([0.25, 0.75])
+    assert m0 == 0 and row.shape == (1, 2)
+    scaled, _ = check_chain([[2.0, 2.0], [1e308, 1e308]], normalize=True)
+    assert scaled.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+
+
+def test_reducible_and_periodic_chains_are_refused_naming_two_classes_or_the_period():
+    two = [[1.0, 0.0], [0.0, 1.0]]  # contexts 0 and 1 never leave themselves
+    with pytest.raises(XentsimError, match=r"^P is reducible: it has 2 closed classes of "
+                                           r"contexts \(e\.g\. one holding context 0 and one "
+                                           r"holding context 1\), so its stationary "
+                                           r"distribution is not unique$"):
+        stationary_distribution(two)
+    three = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]  # 1 is transient
+    with pytest.raises(XentsimError, match=r"holding context 0 and one holding context 2\)"):
+        stationary_distribution(three)
+    with pytest.raises(XentsimError, match=r"^P is periodic with period 2: the chain never "
+                                           r"settles into its stationary distribution; a source "
+                                           r"must be aperiodic$"):
+        stationary_distribution([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(XentsimError, match=r"^Q is periodic with period 3"):
+        stationary_distribution([[0, 1, 0], [0, 0, 1], [1, 0, 0]], name="Q")
+
+
+def test_the_stationary_law_of_an_order_0_chain_is_its_one_context_read_only():
+    pi = stationary_distribution([[0.3, 0.7]])
+    assert pi.tolist() == [1.0]
+    pi = stationary_distribution([[0.9, 0.1], [0.2, 0.8]])
+    assert not pi.flags.writeable
