@@ -500,3 +500,65 @@ def test_one_message_cut_into_pieces_on_two_workers_measures_what_one_process_do
                        chunk=chunk, jobs=2, **opts)
         assert _fields(two) == _fields(one)
         assert len(cut) == 1  # the single message was cut, the two messages were not
+
+
+# ---------------------------------------------------------------- prefix stream coders, exactly
+
+def test_a_prefix_stream_encoder_counts_bits_and_symbols_and_ends_once():
+    from simulator import HuffmanCode
+    code = HuffmanCode([0.5, 0.25, 0.25])  # lengths 1, 2, 2
+    enc = code.encoder()
+    assert enc.need_bits == 0 and enc.pushed == 0
+    assert len(enc.push(np.array([0, 1]))) == 3
+    assert enc.need_bits == 3 and enc.pushed == 2
+    assert len(enc.push(np.array([2, 2, 0]))) == 5
+    assert enc.need_bits == 8 and enc.pushed == 5
+    with pytest.raises(XentsimError, match=r"^symbols\[1\] is 7, outside the alphabet 0..2 \(position within the chunk starting "
+                                           r"at symbol 5\)$"):
+        enc.push(np.array([0, 7]))
+    tail = enc.finish()
+    assert len(tail) == 0 and tail.endian == "big"
+    with pytest.raises(XentsimError, match=r"^push after finish: the message has ended$"):
+        enc.push(np.array([0]))
+
+
+def test_a_prefix_stream_decoder_refuses_misuse_word_for_word():
+    from simulator import HuffmanCode
+    code = HuffmanCode([0.5, 0.25, 0.25])
+    x = np.array([0, 1, 2, 0, 0, 2, 1, 1, 0, 2] * 5)
+    bits = code.encode(x)
+    with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0$"):
+        code.decoder(-1)
+    dec = code.decoder(x.size)
+    dec.feed(bits[:20])
+    with pytest.raises(XentsimError, match=r"^count is -2, must be >= 0$"):
+        dec.pull(-2)
+    with pytest.raises(XentsimError, match=r"^last must be a bool, got 'yes'$"):
+        dec.feed(bits[20:20], last="yes")
+    got = [dec.pull(5)]
+    dec.feed(bits[20:], last=True)
+    with pytest.raises(XentsimError, match=r"^bits fed after the stream was marked complete "
+                                           r"\(last=True\)$"):
+        dec.feed(bits[:0])
+    got.append(dec.pull(x.size - 5))
+    assert np.array_equal(np.concatenate(got), x)
+    dec.close()
+    early = code.decoder(x.size)
+    early.feed(bits)
+    early.pull(x.size)
+    with pytest.raises(XentsimError, match=r"^the stream was not marked complete "
+                                           r"\(feed\(\.\.\., last=True\)\)$"):
+        early.close()
+
+
+def test_a_prefix_stream_decoder_keeps_only_the_bits_it_has_not_decoded():
+    from simulator import HuffmanCode
+    code = HuffmanCode([1 / 8] * 8)  # every codeword 3 bits
+    x = np.arange(8).repeat(100)
+    bits = code.encode(x)
+    dec = code.decoder(x.size)
+    dec.feed(bits, last=True)
+    for start in range(0, x.size, 8):
+        assert np.array_equal(dec.pull(8), x[start:start + 8])  # 24 bits: three whole bytes
+        assert len(dec._bits) == len(bits) - 3 * (start + 8) and dec._pos == 0
+    dec.close()

@@ -494,7 +494,6 @@ class PrefixStreamDecoder:
         self._pull_at = pull_at
         self._bits = bitarray(endian="big")
         self._pos = 0  # next bit to decode, in self._bits
-        self._dropped = 0  # bits dropped from the front (already decoded)
         self._remaining = self.n_symbols
         self._last = False
 
@@ -519,7 +518,6 @@ class PrefixStreamDecoder:
         whole = end // 8  # drop the decoded whole bytes
         if whole:
             del self._bits[: 8 * whole]
-            self._dropped += 8 * whole
         self._pos = end - 8 * whole
         return out
 
