@@ -562,3 +562,22 @@ def test_a_prefix_stream_decoder_keeps_only_the_bits_it_has_not_decoded():
         assert np.array_equal(dec.pull(8), x[start:start + 8])  # 24 bits: three whole bytes
         assert len(dec._bits) == len(bits) - 3 * (start + 8) and dec._pos == 0
     dec.close()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("simulator").HuffmanCode([0.5, 0.25, 0.25]),
+    lambda: __import__("simulator").BlockHuffmanCode([0.5, 0.25, 0.25], 3),
+    lambda: __import__("simulator.codes.arithmetic", fromlist=["ArithmeticCode"]).ArithmeticCode(
+        [0.5, 0.25, 0.25]),
+])
+def test_streamed_symbols_have_the_dtype_of_whole_decoding(make):
+    code = make()
+    x = np.array([0, 1, 2, 2, 1, 0, 0, 1, 2, 0, 1])  # 11: the block code ends in a partial block
+    bits = code.encode(x)
+    whole = code.decode(bits, x.size)
+    dec = code.decoder(x.size)
+    dec.feed(bits, last=True)
+    parts = [dec.pull(3), dec.pull(6), dec.pull(2)]
+    dec.close()
+    assert all(p.dtype == whole.dtype for p in parts) and whole.dtype == np.uint8
+    assert np.array_equal(np.concatenate(parts), x)
