@@ -349,9 +349,11 @@ def test_sticky_chains_keep_their_stationary_law_to_full_precision():
 
 
 def test_a_chain_of_exactly_the_dense_limit_is_solved_directly_and_slow_iteration_refuses(monkeypatch):
-    sticky = [[1 - 1e-9, 1e-9], [1e-9, 1 - 1e-9]]
+    # (the iteration starts from the uniform law: a chain whose law is not uniform and that
+    # mixes this slowly cannot be solved by it, so only the direct solve passes)
+    lopsided = [[1 - 1e-9, 1e-9], [2e-9, 1 - 2e-9]]
     monkeypatch.setattr(measures, "_DENSE_STATES", 2)
-    assert stationary_distribution(sticky) == pytest.approx([0.5, 0.5], rel=1e-15)
+    assert stationary_distribution(lopsided).tolist() == pytest.approx([2 / 3, 1 / 3], rel=1e-15)
     monkeypatch.setattr(measures, "_DENSE_STATES", 1)
     lopsided = [[1 - 1e-9, 1e-9], [2e-9, 1 - 2e-9]]
     with pytest.raises(XentsimError, match="^the stationary distribution did not converge: "
@@ -446,11 +448,30 @@ from simulator.measures import check_chain  # noqa: E402
      r"^Q row 0 sums to 0: nothing to normalise$"),
     ([[1.0, 0.0], [0.2, 0.2], [0.0, 0.0], [0.5, 0.5]], {"normalize": True},
      r"^Q row 2 sums to 0: nothing to normalise$"),
-    ([[1.0, 0.0], [0.2, 0.2]], {}, r"^Q row 1 sums to 0\.4, not 1 \(tolerance"),
+    ([[1.0, 0.0], [0.2, 0.2]], {}, r"^Q row 1 sums to 0\.4, not 1 \(tolerance 1e-09\); pass "
+                                   r"normalize=True \(--normalize\) to rescale each row$"),
+    ([[0.0, 1.0], [1.5, -0.5]], {}, r"^Q\[1, 1\] is -0\.5: probabilities must be >= 0$"),
 ])
 def test_check_chain_names_the_matrix_the_entry_and_the_rule(P, kw, message):
     with pytest.raises(XentsimError, match=message):
         check_chain(P, "Q", **kw)
+
+
+def test_check_chain_rescales_small_and_overflowing_rows_only_when_asked():
+    small, _ = check_chain([[0.2, 0.3], [1.0, 1.0]], normalize=True)
+    assert small.tolist() == [[0.4, 0.6], [0.5, 0.5]]
+    big = [[1e308, 1e308, 0.0], [1.5e308, 0.5e308, 1e308], [0.2, 0.3, 0.5]]
+    P, _ = check_chain(big, normalize=True)
+    np.testing.assert_allclose(P, [[0.5, 0.5, 0.0], [0.5, 1 / 6, 1 / 3], [0.2, 0.3, 0.5]],
+                               rtol=1e-15, atol=0)
+
+
+def test_a_chain_of_exactly_the_entry_limit_is_accepted():
+    from simulator.measures import MAX_CHAIN_ENTRIES
+    K = 4096
+    assert K * K == MAX_CHAIN_ENTRIES
+    P, m = check_chain(np.full((K, K), 1.0 / K))
+    assert m == 1 and P.size == MAX_CHAIN_ENTRIES
 
 
 def test_check_chain_accepts_zeros_and_exact_ones_and_a_pmf_as_order_0():
@@ -478,6 +499,12 @@ def test_reducible_and_periodic_chains_are_refused_naming_two_classes_or_the_per
         stationary_distribution([[0.0, 1.0], [1.0, 0.0]])
     with pytest.raises(XentsimError, match=r"^Q is periodic with period 3"):
         stationary_distribution([[0, 1, 0], [0, 0, 1], [1, 0, 0]], name="Q")
+    with pytest.raises(XentsimError, match=r"^Q is reducible: it has 3 closed classes of "
+                                           r"contexts \(e\.g\. one holding context 0 and one "
+                                           r"holding context 1\)"):
+        stationary_distribution(np.eye(3), name="Q")
+    with pytest.raises(XentsimError, match=r"^Q row 0 sums to 1\.1"):
+        stationary_distribution([[0.5, 0.6], [0.5, 0.5]], name="Q")
 
 
 def test_the_stationary_law_of_an_order_0_chain_is_its_one_context_read_only():
