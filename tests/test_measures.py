@@ -512,3 +512,21 @@ def test_the_stationary_law_of_an_order_0_chain_is_its_one_context_read_only():
     assert pi.tolist() == [1.0]
     pi = stationary_distribution([[0.9, 0.1], [0.2, 0.8]])
     assert not pi.flags.writeable
+
+
+def test_kl_rate_matches_its_definition_when_rows_have_zeros_and_ignores_unvisited_contexts():
+    P = np.array([[0.9, 0.1, 0.0], [0.3, 0.3, 0.4], [0.5, 0.0, 0.5]])
+    Q = np.full((3, 3), 1 / 3)
+    pi = stationary_distribution(P)
+    want = sum(pi[c] * sum(p * math.log2(p / q) for p, q in zip(P[c], Q[c]) if p > 0)
+               for c in range(3))
+    assert kl_rate(P, Q) == pytest.approx(want, rel=1e-13)
+    # context 1 is never visited (pi = (1, 0)): Q may rule out what only it would emit
+    assert kl_rate([[1.0, 0.0], [0.5, 0.5]], [[1.0, 0.0], [1.0, 0.0]]) == 0.0
+
+
+def test_chain_measures_name_p_by_default():
+    with pytest.raises(XentsimError, match=r"^P row 0 sums to 1\.1"):
+        check_chain([[0.5, 0.6], [0.5, 0.5]])
+    with pytest.raises(XentsimError, match=r"^P row 0 sums to 1\.1"):
+        stationary_distribution([[0.5, 0.6], [0.5, 0.5]])
