@@ -27,51 +27,16 @@ from ._prefix_kernels import ERR_INVALID, ERR_SHORT, _peek
 
 
 @njit(cache=True)
-def decode(buf, nbits, n, K, S, single, table, T, count, first_index, sorted_syms, out):
-    """Decode n symbols from bit 0; return the end position, ERR_SHORT or ERR_INVALID.
-
-    The context starts at 0 (positions before the start read as symbol 0) and becomes
-    (c K + s) mod S after symbol s. Long codewords take the canonical walk, which keeps
-    d, the offset of the current prefix among the non-leaf nodes of its depth.
-    """
-    maxlen = count.shape[1] - 1
-    pos = 0
-    ctx = 0
-    for i in range(n):
-        s = single[ctx]
-        if s < 0:
-            e = table[ctx, _peek(buf, pos, T)]
-            if e > 0:
-                s = e & 0xFFFFFF
-                pos += e >> 24
-            else:
-                d = 0
-                l = 0
-                while l < maxlen:
-                    l += 1
-                    if pos + l > nbits:
-                        return ERR_SHORT
-                    bit = (buf[(pos + l - 1) >> 3] >> (7 - ((pos + l - 1) & 7))) & 1
-                    d = 2 * d + bit
-                    if d < count[ctx, l]:
-                        s = sorted_syms[ctx, first_index[ctx, l] + d]
-                        break
-                    d -= count[ctx, l]
-                if s < 0:
-                    return ERR_INVALID
-                pos += l
-            if pos > nbits:
-                return ERR_SHORT
-        out[i] = s
-        ctx = (ctx * K + s) % S
-    return pos
-
-
-@njit(cache=True)
 def decode_from(buf, nbits, pos, ctx, n, K, S, single, table, T, count, first_index,
                  sorted_syms, out):
-    # decode from bit ``pos`` in context ``ctx``; returns (end or
-    # an error code, the context after the last symbol).
+    """Decode n symbols from bit ``pos`` in context ``ctx``; return (the end position,
+    ERR_SHORT or ERR_INVALID; the context after the last symbol decoded).
+
+    A whole message starts at bit 0 in context 0 (positions before the start read as
+    symbol 0); the context becomes (c K + s) mod S after symbol s. Long codewords take
+    the canonical walk, which keeps d, the offset of the current prefix among the
+    non-leaf nodes of its depth.
+    """
     maxlen = count.shape[1] - 1
     for i in range(n):
         s = single[ctx]

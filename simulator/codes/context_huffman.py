@@ -70,7 +70,7 @@ class ContextHuffmanCode:
 
     Encoding is vectorised (the flat index c_t K + x_t of every position, then the
     prefix encoder); decoding walks the message with each context's lookup table
-    (``_context_kernels.decode``).
+    (``_context_kernels.decode_from``).
 
     Examples
     --------
@@ -182,9 +182,9 @@ class ContextHuffmanCode:
         bits = _as_bits(bits)
         n = check_int(n_symbols, "n_symbols", minimum=0)
         out = np.empty(n, dtype=symbol_dtype(self.n_symbols))
-        end = CK.decode(padded_bytes(bits), len(bits), n, self.n_symbols, self.n_contexts,
-                        self._single, self._table, self._T, self._count,
-                        self._first_index, self._sorted_syms, out)
+        end, _ = CK.decode_from(padded_bytes(bits), len(bits), 0, 0, n, self.n_symbols,
+                                self.n_contexts, self._single, self._table, self._T,
+                                self._count, self._first_index, self._sorted_syms, out)
         if end == PK.ERR_SHORT:
             raise XentsimError(f"the bitstream ({len(bits)} bits) ended before {n} symbols were decoded")
         if end == PK.ERR_INVALID:
