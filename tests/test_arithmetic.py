@@ -144,6 +144,25 @@ def test_long_runs_of_the_least_likely_symbol_and_extreme_alphabets():
     assert abs(len(bits) - 16 * y.size) <= 2
 
 
+@pytest.mark.parametrize("K, precision", [(2, 8), (256, 24), (300, 24), (4096, 16)])
+def test_the_static_guide_names_the_symbol_holding_each_value_and_crowded_buckets_decode(K, precision):
+    # Half the mass on symbol 0, the rest spread thinly: at K = 4096 and b = 16 most
+    # guide buckets (2^2 values each) hold several symbols, which the search must sort out.
+    q = np.full(K, 0.5 / (K - 1))
+    q[0] = 0.5
+    model = StaticModel(q, precision)
+    plan = arithmetic._plan(model, 1)
+    cum = plan.cum[0].astype(np.int64)
+    g = min(precision, arithmetic.GUIDE_BITS)
+    assert plan.guide.size == 1 << g and plan.guide_shift == precision - g
+    assert plan.guide.dtype == np.min_scalar_type(K - 1)  # 1 byte up to K = 256
+    values = np.arange(1 << g, dtype=np.int64) << plan.guide_shift
+    s = plan.guide.astype(np.int64)
+    assert ((cum[s] <= values) & (values < cum[s + 1])).all()
+    x = np.concatenate([np.arange(K), sample(q, 5000, np.random.default_rng(7))]).astype(np.uint16)
+    assert np.array_equal(decode(encode(x, model), model, x.size), x)
+
+
 def test_messages_of_length_zero_and_one():
     model = StaticModel([0.25, 0.75])
     assert len(encode(np.zeros(0, dtype=np.uint8), model)) == 0
