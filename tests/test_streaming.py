@@ -753,11 +753,33 @@ class _WrongDecode(_Logged):
         return y
 
 
-def test_a_round_trip_failure_in_a_worker_names_the_code():
-    monkeypatch = pytest.MonkeyPatch()
-    with monkeypatch.context() as mp:
-        mp.setitem(engine.CODES, "wrong", engine.CodeEntry(lambda q: _WrongDecode(
-            HuffmanCode(q), os.devnull)))
-        with pytest.raises(RoundTripError, match=r"^wrong: decoded message differs from the "
-                                                 r"input at 0$"):
-            simulate(P3, Q3, "wrong", n=100, trials=4, jobs=2, rng=np.random.default_rng(5))
+class _WrongStream(_Logged):
+    """Streams, with the first symbol each decoder hands out changed."""
+
+    def decoder(self, n_symbols):
+        dec = self._inner.decoder(n_symbols)
+        pull, calls = dec.pull, []
+
+        def wrong_first(count):
+            y = pull(count)
+            if not calls and y.size:
+                y[0] = (y[0] + 1) % self.n_symbols
+            calls.append(count)
+            return y
+
+        dec.pull = wrong_first
+        return dec
+
+
+def test_a_round_trip_failure_in_a_worker_names_the_code(monkeypatch):
+    monkeypatch.setitem(engine.CODES, "wrong", engine.CodeEntry(lambda q: _WrongDecode(
+        HuffmanCode(q), os.devnull)))
+    monkeypatch.setitem(engine.CODES, "wrong-stream", engine.CodeEntry(lambda q: _WrongStream(
+        HuffmanCode(q), os.devnull)))
+    with pytest.raises(RoundTripError, match=r"^wrong: decoded message differs from the "
+                                             r"input at 0$"):
+        simulate(P3, Q3, "wrong", n=100, trials=4, jobs=2, rng=np.random.default_rng(5))
+    # one message in pieces: the first piece's failure, at position 0 of the message
+    with pytest.raises(RoundTripError, match=r"^wrong-stream: decoded message differs from "
+                                             r"the input at 0$"):
+        simulate(P3, Q3, "wrong-stream", n=800, jobs=2, chunk=100, rng=np.random.default_rng(5))
