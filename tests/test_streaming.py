@@ -581,3 +581,205 @@ def test_streamed_symbols_have_the_dtype_of_whole_decoding(make):
     dec.close()
     assert all(p.dtype == whole.dtype for p in parts) and whole.dtype == np.uint8
     assert np.array_equal(np.concatenate(parts), x)
+
+
+# --- mutation: engine helpers (exact sums, integer-length threshold, workers, progress bar)
+
+import ctypes  # noqa: E402
+import multiprocessing  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+from fractions import Fraction  # noqa: E402
+
+
+def test_scaled_sum_is_exact_when_mantissas_of_one_exponent_cancel():
+    S = engine._SCALE
+    # same exponent, opposite signs: the per-exponent halves of the mantissas sum to
+    # (high 0, low 1), (high 1, low 0) and (high 0, low 5); none may be dropped
+    assert engine._scaled_sum(np.array([1 + 2.0**-52, -1.0])) == 1 << (S - 52)
+    assert engine._scaled_sum(np.array([1 + 2.0**-26, -1.0])) == 1 << (S - 26)
+    assert engine._scaled_sum(np.array([1 + 5 * 2.0**-52, -1.0])) == 5 << (S - 52)
+    rng = np.random.default_rng(11)
+    v = np.concatenate((rng.normal(size=500) * 2.0 ** rng.integers(-60, 60, 500),
+                        [5e-324, -5e-324, 2.0**-1022, 1e300]))
+    exact = sum(Fraction(float(a)) for a in v) * 2**S
+    assert exact.denominator == 1 and engine._scaled_sum(v) == exact.numerator
+
+
+def test_integer_lengths_hold_while_max_length_times_units_plus_one_is_below_2_to_53():
+    # k = 2, longest codeword 6 bits; 6 (a + 1) = 2^53 - 2 for a + 1 = (2^53 - 2) / 6
+    q = [0.5, 0.25, 0.125, 0.125]
+    code, source = BlockHuffmanCode(q, 2), IIDSource(q)
+    assert code.lengths.max() == 6
+    a = (2**53 - 2) // 6 - 1
+    assert engine._integer_lengths(code, source, 2 * a + 1)  # a whole units (+ a partial one)
+    assert not engine._integer_lengths(code, source, 2 * a + 2)  # a + 1 whole units
+
+
+def _fork_and_check_parent_watch(conn):
+    # in a forked child: name an alive process that is not our parent (ourselves)
+    engine.die_with_parent(os.getpid())
+    sig = ctypes.c_int(-1)
+    ctypes.CDLL(None).prctl(2, ctypes.byref(sig), 0, 0, 0)  # PR_GET_PDEATHSIG
+    conn.send(sig.value)
+    conn.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_worker_asks_for_sigkill_at_its_parents_death_and_runs_on_while_the_named_process_lives():
+    ctx = multiprocessing.get_context("fork")
+    here, there = ctx.Pipe()
+    proc = ctx.Process(target=_fork_and_check_parent_watch, args=(there,))
+    proc.start()
+    proc.join(30)
+    assert proc.exitcode == 0
+    assert here.poll() and here.recv() == int(engine.signal.SIGKILL)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one worker is also the default pool size")
+def test_worker_pool_starts_exactly_the_workers_it_is_asked_for():
+    before = {p.pid for p in multiprocessing.active_children()}
+    with engine.worker_pool(1) as pool:
+        pids = {pool.submit(os.getpid).result() for _ in range(3)}
+        started = {p.pid for p in multiprocessing.active_children()} - before
+    assert len(pids) == 1 and started == pids
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_bar_appears_after_2_seconds_by_default_and_redraws_every_fifth_of_a_second(
+        monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(engine.time, "perf_counter", clock)
+    out = io.StringIO()
+    bar = engine.ProgressBar(1000, out)
+    for t, done in ((1.9, 100), (2.5, 200)):
+        clock.now = t
+        bar(done)
+    assert out.getvalue() == "\rsimulate:  20.0%       0.0 Msym/s"
+    bar.close()
+    assert out.getvalue().endswith("\r" + " " * 40 + "\r")
+
+    out = io.StringIO()
+    clock.now = 0.0
+    bar = engine.ProgressBar(10**11, out, eager=10**11)  # that large: shown at once
+    for t, done in ((0.2, 2 * 10**5), (0.4, 4 * 10**5), (0.5, 10**6), (1.0, 10**11)):
+        clock.now = t
+        bar(done)  # at 0.4 exactly 0.2 s have passed: drawn; at 0.5 not; the end always
+    assert out.getvalue() == ("\rsimulate:   0.0%       1.0 Msym/s" * 2
+                              + "\rsimulate: 100.0%  100000.0 Msym/s")
+
+
+class _Logged:
+    """A code that records each whole-message ``encode`` (pid and symbols) in a file.
+
+    Streamed messages go through ``encoder``, so its whole-message encodes are the
+    warm-ups alone."""
+
+    def __init__(self, inner, path):
+        self._inner, self._path = inner, path
+        for key in ("name", "n_symbols", "symbols_per_unit", "slack_bits"):
+            setattr(self, key, getattr(inner, key))
+
+    def encode(self, symbols):
+        with open(self._path, "a") as f:
+            f.write(f"{os.getpid()} {' '.join(map(str, symbols.tolist()))}\n")
+        return self._inner.encode(symbols)
+
+    def decode(self, bits, n_symbols):
+        return self._inner.decode(bits, n_symbols)
+
+    def encoder(self):
+        return self._inner.encoder()
+
+    def decoder(self, n_symbols):
+        return self._inner.decoder(n_symbols)
+
+    def unit_bits(self, symbols):
+        return self._inner.unit_bits(symbols)
+
+    def unit_law(self, source):
+        return self._inner.unit_law(source)
+
+    def expected_message_bits(self, source, n):
+        return self._inner.expected_message_bits(source, n)
+
+    def report(self):
+        return self._inner.report()
+
+
+def _warmed_heads(path):
+    with open(path) as f:
+        return sorted(tuple(int(s) for s in line.split()[1:]) for line in f)
+
+
+def test_workers_warm_their_kernels_on_the_first_message_of_each_first_group_only(
+        monkeypatch, tmp_path):
+    path = tmp_path / "encodes.txt"
+    monkeypatch.setitem(engine.CODES, "logged",
+                        engine.CodeEntry(lambda q: _Logged(HuffmanCode(q), path)))
+    # 24 messages on 2 workers: groups of 3; the first group of each worker (messages
+    # 0 and 3) is warmed on its first message's first 64 symbols
+    n = 200
+    m = simulate(P3, Q3, "logged", n=n, trials=24, jobs=2, rng=np.random.default_rng(3))
+    kids = np.random.default_rng(3).spawn(24)
+    heads = [tuple(IIDSource(P3).sample(n, rng=kids[j])[:64].tolist()) for j in (0, 3)]
+    assert _warmed_heads(path) == sorted(heads)
+    assert m.trial_bits == simulate(P3, Q3, "huffman", n=n, trials=24,
+                                    rng=np.random.default_rng(3)).trial_bits
+    # one message in pieces of one chunk on 2 workers: the first two pieces warm
+    path.unlink()
+    n, chunk = 800, 100
+    simulate(P3, Q3, "logged", n=n, jobs=2, chunk=chunk, rng=np.random.default_rng(4))
+    x = IIDSource(P3).sample(n, rng=np.random.default_rng(4).spawn(1)[0])
+    assert _warmed_heads(path) == sorted([tuple(x[:64].tolist()),
+                                          tuple(x[chunk:chunk + 64].tolist())])
+
+
+class _WrongDecode(_Logged):
+    """Decodes whole messages only, with symbol 0 of every message changed."""
+
+    encoder = decoder = None
+
+    def decode(self, bits, n_symbols):
+        y = self._inner.decode(bits, n_symbols).copy()
+        y[0] = (y[0] + 1) % self.n_symbols
+        return y
+
+
+class _WrongStream(_Logged):
+    """Streams, with the first symbol each decoder hands out changed."""
+
+    def decoder(self, n_symbols):
+        dec = self._inner.decoder(n_symbols)
+        pull, calls = dec.pull, []
+
+        def wrong_first(count):
+            y = pull(count)
+            if not calls and y.size:
+                y[0] = (y[0] + 1) % self.n_symbols
+            calls.append(count)
+            return y
+
+        dec.pull = wrong_first
+        return dec
+
+
+def test_a_round_trip_failure_in_a_worker_names_the_code(monkeypatch):
+    monkeypatch.setitem(engine.CODES, "wrong", engine.CodeEntry(lambda q: _WrongDecode(
+        HuffmanCode(q), os.devnull)))
+    monkeypatch.setitem(engine.CODES, "wrong-stream", engine.CodeEntry(lambda q: _WrongStream(
+        HuffmanCode(q), os.devnull)))
+    with pytest.raises(RoundTripError, match=r"^wrong: decoded message differs from the "
+                                             r"input at 0$"):
+        simulate(P3, Q3, "wrong", n=100, trials=4, jobs=2, rng=np.random.default_rng(5))
+    # one message in pieces: the first piece's failure, at position 0 of the message
+    with pytest.raises(RoundTripError, match=r"^wrong-stream: decoded message differs from "
+                                             r"the input at 0$"):
+        simulate(P3, Q3, "wrong-stream", n=800, jobs=2, chunk=100, rng=np.random.default_rng(5))
