@@ -453,3 +453,286 @@ def test_decoder_misuse_raises_clear_errors():
     early.feed(bits[:3])
     with pytest.raises(XentsimError, match="need_bits"):
         early.pull(1)
+
+
+# --- mutation: stream (ArithmeticStreamEncoder / ArithmeticStreamDecoder contracts)
+
+
+def _uniform_bytes_code():
+    """K = 256 uniform at 8 bits: every symbol moves the window by exactly one byte
+    (r = 2^56 - 1 and rng = r after each symbol, so one byte brings rng back above
+    2^56), which makes the decoder's byte accounting exact."""
+    return ArithmeticCode(np.full(256, 1 / 256), precision=8)
+
+
+def _bits(data: bytes) -> bitarray:
+    b = bitarray(endian="big")
+    b.frombytes(data)
+    return b
+
+
+def test_stream_misuse_errors_name_the_argument_and_its_value():
+    code = ArithmeticCode([0.3, 0.7])
+    with pytest.raises(XentsimError, match=r"^n_symbols is -1, must be >= 0$"):
+        code.decoder(-1)
+    dec = code.decoder(5)
+    with pytest.raises(XentsimError, match=r"^count is -1, must be >= 0$"):
+        dec.pull(-1)
+    with pytest.raises(XentsimError, match=r"^last must be a bool, got 1$"):
+        dec.feed(bitarray(endian="big"), last=1)
+    bits = code.encode(np.array([1, 1, 0, 1, 1]))
+    dec.feed(bits, last=True)
+    with pytest.raises(XentsimError, match=r"^feed\(\) after the stream was marked complete \(last=True\)$"):
+        dec.feed(bitarray(endian="big"))
+    assert np.array_equal(dec.pull(2), [1, 1])
+    with pytest.raises(XentsimError, match=r"^count is 4, but only 3 of the message's 5 symbols are left$"):
+        dec.pull(4)
+    # none of these errors spoils the decoder: the rest of the message still decodes
+    assert np.array_equal(dec.pull(3), [0, 1, 1])
+    dec.close()
+
+
+FINISHED = r"^the stream encoder is finished \(or failed\); start a new one with code\.encoder\(\)$"
+
+
+class _ExactlyTwoTo32:
+    """Adaptive tables whose total reaches exactly 2^32 at the third symbol:
+    2^30 + 3 * 2^30."""
+    n_symbols, name = 2, "total 2^32 at n = 3"
+
+    def tables(self, n):
+        return Tables(cum=np.array([[0, 1 << 29, 1 << 30]], dtype=np.uint64), row="const",
+                      increment=1 << 30)
+
+
+def test_the_encoder_is_unusable_after_finish_and_after_every_error():
+    code = ArithmeticCode([0.5, 0.5, 0.0])
+    enc = code.encoder()
+    enc.push(np.array([0, 1]))
+    enc.finish()
+    for call in (lambda: enc.push(np.array([0])), enc.finish):
+        with pytest.raises(XentsimError, match=FINISHED):
+            call()
+    enc = code.encoder()  # a symbol of frequency 0
+    with pytest.raises(UnencodableSymbolError):
+        enc.push(np.array([0, 2]))
+    with pytest.raises(XentsimError, match=FINISHED):
+        enc.push(np.array([0]))
+    enc = code.encoder()  # a symbol outside the alphabet
+    with pytest.raises(XentsimError, match="outside the model's alphabet"):
+        enc.push(np.array([3]))
+    with pytest.raises(XentsimError, match=FINISHED):
+        enc.finish()
+    enc = ArithmeticStreamEncoder(_ExactlyTwoTo32())  # adaptive totals reaching 2^32
+    enc.push(np.array([0, 1]))
+    with pytest.raises(XentsimError, match="below 2\\^32"):
+        enc.push(np.array([1]))
+    with pytest.raises(XentsimError, match=FINISHED):
+        enc.push(np.array([0]))
+
+
+def test_an_adaptive_total_of_exactly_2_to_the_32_is_refused_as_for_the_whole_message():
+    x = np.array([0, 1, 1])
+    msg = r"^adaptive coding keeps frequency totals below 2\^32; 3 symbols would reach 4294967296$"
+    with pytest.raises(XentsimError, match=msg):
+        encode(x, _ExactlyTwoTo32())
+    enc = ArithmeticStreamEncoder(_ExactlyTwoTo32())
+    assert enc.push(x[:2]) is not None  # two symbols: total 3 * 2^30, allowed
+    with pytest.raises(XentsimError, match=msg):
+        enc.push(x[2:])
+
+
+@pytest.mark.parametrize("dtype", (np.uint8, np.uint16, np.uint64, np.int8, np.int64))
+def test_a_symbol_equal_to_k_is_refused_whatever_the_integer_dtype(dtype):
+    code = ArithmeticCode(np.full(4, 0.25))
+    enc = code.encoder()
+    enc.push(np.array([1, 2], dtype=dtype))
+    with pytest.raises(XentsimError, match=r"^symbols\[2\] of this chunk \(position 4 of the message\) "
+                                           r"is 4, outside the model's alphabet 0\.\.3$"):
+        enc.push(np.array([3, 0, 4, 1], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", (np.int8, np.int16))
+def test_negative_symbols_of_small_signed_dtypes_are_refused_for_a_large_alphabet(dtype):
+    # K = 256 covers every uint8 value (so that range check may be skipped), but not
+    # a negative int8 or int16
+    code = _uniform_bytes_code()
+    enc = code.encoder()
+    with pytest.raises(XentsimError, match=r"^symbols\[1\] of this chunk \(position 1 of the message\) "
+                                           r"is -1, outside the model's alphabet 0\.\.255$"):
+        enc.push(np.array([5, -1, 7], dtype=dtype))
+
+
+def test_a_zero_frequency_symbol_past_the_first_internal_slice_is_named_by_its_position():
+    code = ArithmeticCode([0.5, 0.5, 0.0])
+    enc = code.encoder()
+    enc.push(np.zeros(5, dtype=np.uint8))
+    chunk = np.zeros(STREAM_SLICE + 10, dtype=np.uint8)
+    chunk[STREAM_SLICE + 3] = 2
+    with pytest.raises(UnencodableSymbolError,
+                       match=rf"^symbol 2 \(at position {5 + STREAM_SLICE + 3}\) has frequency 0"):
+        enc.push(chunk)
+
+
+def test_the_held_bytes_are_the_last_byte_below_0xff_and_the_0xff_run_after_it():
+    # After each push the bytes held back are, in the final stream, either unchanged
+    # (one byte, then 0xFF bytes) or carried into (one byte plus one, then 0x00 bytes);
+    # holding one byte more would show a byte of any value there.
+    rng = np.random.default_rng(77)
+    checked = 0
+    for kind in ("static", "kt", "context1"):
+        code, q = make_code(kind, rng)
+        for _ in range(6):
+            x = sample(q, 600, rng)
+            stream = code.encode(x).tobytes()
+            enc = code.encoder()
+            emitted = 0
+            a = 0
+            for c in random_split(600, rng):
+                emitted += len(enc.push(x[a:a + c])) // 8
+                a += c
+                h = enc.held_bytes
+                run = stream[emitted + 1:emitted + h]
+                assert run in (b"\xff" * (h - 1), b"\x00" * (h - 1)), (kind, a, h)
+                checked += h > 0
+    assert checked > 200
+
+
+def test_a_leading_run_of_0xff_bytes_is_held_whole_until_a_byte_below_0xff_comes():
+    # 3 has the top sub-interval: the message of forty 3s at 9 bits codes to six 0xFF
+    # bytes, and no byte below 0xFF ever leaves the window, so push hands out nothing
+    code = ArithmeticCode([0.08, 0.16, 0.32, 0.44], precision=9)
+    x = np.full(40, 3)
+    whole = code.encode(x)
+    assert whole.tobytes() == b"\xff" * 6
+    enc = code.encoder()
+    held = []
+    for t in range(40):
+        assert len(enc.push(x[t:t + 1])) == 0
+        held.append(enc.held_bytes)
+        assert enc.need_bits == 64 + 8 * enc.held_bytes
+    assert max(held) == 5 and held == sorted(held)
+    assert enc.finish() == whole
+
+
+def test_fresh_and_finished_stream_objects_hold_no_buffer():
+    code = ArithmeticCode(np.full(4, 0.25))
+    enc = code.encoder()
+    assert enc.buffer_bytes == 0 and enc.held_bytes == 0
+    bits = enc.push(np.arange(400) % 4)
+    assert enc.buffer_bytes > 0
+    bits += enc.finish()
+    assert enc.buffer_bytes == 0  # finish releases the scratch buffer
+    dec = code.decoder(400)
+    assert dec.buffer_bytes == 0 and dec.buffered_bytes == 0
+    dec.feed(bits, last=True)
+    assert np.array_equal(dec.pull(400), np.arange(400) % 4)
+    dec.close()
+
+
+def test_the_decoder_buffer_keeps_bytes_from_its_window_on_in_the_smallest_power_of_two_above_twice_them():
+    # capacity, when it grows: the smallest power of two >= max(64, 2 x the bytes
+    # needed); otherwise the live bytes move to the front and the capacity stays
+    code = _uniform_bytes_code()
+    data = np.random.default_rng(5).integers(0, 255, 200, dtype=np.uint8).tobytes()
+    dec = code.decoder(150)
+    dec.feed(_bits(data[:1]))
+    assert (dec.buffered_bytes, dec.buffer_bytes) == (1, 64)
+    dec.feed(_bits(data[1:32]))
+    assert (dec.buffered_bytes, dec.buffer_bytes) == (32, 64)
+    dec.pull(8)  # the window moved 8 bytes on: those 8 are dropped
+    assert (dec.buffered_bytes, dec.buffer_bytes) == (24, 64)
+    dec.feed(_bits(data[32:72]))  # 24 + 40 = 64 bytes needed: they fit after moving
+    assert (dec.buffered_bytes, dec.buffer_bytes) == (64, 64)
+    dec.feed(_bits(data[72:73]))  # 65 needed: grows to 256 >= 130
+    assert (dec.buffered_bytes, dec.buffer_bytes) == (65, 256)
+    fresh = code.decoder(150)
+    fresh.feed(_bits(data[:32]))  # 32 needed at once: 64 = 2 x 32 is enough
+    assert fresh.buffer_bytes == 64
+    fresh.feed(_bits(data[32:64]))  # 64 needed: they fill it exactly
+    assert fresh.buffer_bytes == 64
+    fresh.feed(_bits(data[64:100]))  # 100 needed: 256 >= 200
+    assert (fresh.buffered_bytes, fresh.buffer_bytes) == (100, 256)
+
+
+@pytest.mark.parametrize("nbits", (0, 3, 8, 13, 16, 21, 40))
+def test_a_complete_stream_is_followed_by_exactly_eight_zero_bytes(nbits):
+    # The 8 window bytes plus one byte per symbol: a complete stream of B bytes (the
+    # last one zero padded) and its 8 zero bytes decode exactly B symbols; the next
+    # symbol would read past them, so pull raises the damage error at once.
+    code = _uniform_bytes_code()
+    rng = np.random.default_rng(nbits)
+    bits = bitarray(rng.integers(0, 2, nbits).tolist(), endian="big")
+    B = (nbits + 7) // 8
+    dec = code.decoder(B + 1)
+    dec.feed(bits, last=True)
+    assert len(dec.pull(B)) == B
+    msg = (rf"^the stream \({nbits} bits fed, complete\) is not the encoding of any {B + 1}-symbol "
+           r"message under this model: it does not end where the decoded message's encoding "
+           r"ends \(truncated, extended, or the wrong n\)$")
+    with pytest.raises(XentsimError, match=msg):
+        dec.pull(1)
+
+
+def test_pull_errors_say_which_symbol_and_how_many_bits_were_fed():
+    code = _uniform_bytes_code()
+    data = np.random.default_rng(8).integers(0, 255, 40, dtype=np.uint8).tobytes()
+    early = code.decoder(20)
+    early.feed(bitarray("101", endian="big"))
+    with pytest.raises(XentsimError, match=r"^pull\(\): only 3 bits were fed; decoding needs the "
+                                           r"encoder's need_bits \(at least 64\) or the whole "
+                                           r"stream \(last=True\)$"):
+        early.pull(1)
+    dec = code.decoder(20)
+    dec.feed(_bits(data[:13]))  # the window's 8 bytes and 5 more: symbols 0..4
+    dec.pull(2)
+    with pytest.raises(XentsimError, match=r"^pull\(10\): symbol 5 needs stream bits beyond the 104 "
+                                           r"fed; feed at least the encoder's need_bits for the "
+                                           r"symbols pulled, or the whole stream with last=True "
+                                           r"\(or the stream is damaged\)$"):
+        dec.pull(10)
+    # a window of eight 0xFF bytes gives a target of 256 >= the total: garbage
+    bad = code.decoder(3)
+    bad.feed(_bits(b"\xff" * 8))
+    with pytest.raises(XentsimError, match=r"^the stream \(64 bits fed\) is not the encoding of any "
+                                           r"3-symbol message under this model: a target value "
+                                           r"falls outside the frequency total \(garbage\)$"):
+        bad.pull(1)
+
+
+FAILED = (r"^the stream decoder failed earlier \(damaged stream or too few bits fed\); "
+          r"start a new one with code\.decoder\(n\)$")
+
+
+def test_the_decoder_is_unusable_after_any_error_and_after_close():
+    code = _uniform_bytes_code()
+    data = np.random.default_rng(9).integers(0, 255, 40, dtype=np.uint8).tobytes()
+    early = code.decoder(5)  # too few bits for the window
+    early.feed(bitarray("1", endian="big"))
+    with pytest.raises(XentsimError, match="only 1 bits"):
+        early.pull(1)
+    short = code.decoder(20)  # fed bits run out
+    short.feed(_bits(data[:10]))
+    with pytest.raises(XentsimError, match="needs stream bits"):
+        short.pull(5)
+    garbage = code.decoder(3)  # damage found in pull
+    garbage.feed(_bits(b"\xff" * 8))
+    with pytest.raises(XentsimError, match="garbage"):
+        garbage.pull(1)
+    ending = code.decoder(1)  # damage found in close
+    ending.feed(_bits(data[:9]), last=True)
+    ending.pull(1)
+    with pytest.raises(XentsimError, match="does not end where"):
+        ending.close()
+    for dec in (early, short, garbage, ending):
+        for call in (lambda: dec.pull(0), lambda: dec.feed(bitarray(endian="big")), dec.close):
+            with pytest.raises(XentsimError, match=FAILED):
+                call()
+    x = np.array([1, 200, 3])
+    closed = code.decoder(3)
+    closed.feed(code.encode(x), last=True)
+    assert np.array_equal(closed.pull(3), x)
+    closed.close()
+    for call in (lambda: closed.pull(0), lambda: closed.feed(bitarray(endian="big")), closed.close):
+        with pytest.raises(XentsimError, match=r"^the stream decoder is closed$"):
+            call()
