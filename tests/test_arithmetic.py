@@ -499,6 +499,25 @@ def test_mapped_tables_are_validated_naming_what_is_wrong(changes, why):
     assert str(err.value).startswith("model Given returned bad tables: ")
 
 
+@pytest.mark.parametrize("increment, precision", [(1, None), (0, 17)])
+def test_decreasing_cumulative_frequencies_are_refused_also_in_rows_above_2_to_16_entries(
+        increment, precision):
+    # Found by mutation testing: large adaptive rows skipped this check, so the streaming
+    # encoder coded with a negative frequency and encode() blamed symbol 0.
+    K = 70_000
+    cum = np.arange(K + 1, dtype=np.uint64)
+    if precision:
+        cum[K] = 1 << precision  # a fixed row: total 2^17
+    cum[K // 2] = cum[K // 2 - 1] - np.uint64(1)  # one step down in the middle of the row
+    model = _Given(Tables(cum=cum[None, :], row="const", increment=increment,
+                          precision=precision), K)
+    x = np.array([0, 1, 2])
+    for call in (lambda: encode(x, model), lambda: decode(encode(x[:0], StaticModel([1.0])), model, 3),
+                 lambda: arithmetic.ArithmeticStreamEncoder(model).push(x)):
+        with pytest.raises(XentsimError, match="cumulative frequencies must not decrease along a row"):
+            call()
+
+
 def test_mapped_tables_need_context_tables_and_a_model_with_an_alphabet():
     plain = Tables(cum=_fixed_rows().cum, row="mapped", order=1, precision=8)
     with pytest.raises(XentsimError, match="row 'mapped' needs ContextTables"):

@@ -228,9 +228,11 @@ def _make_plan(model, tables) -> _Plan:
     if (cum[:, 0] != 0).any():
         _tables_error(model, "every row of cum must start at 0")
     small = cum.size <= 1 << 16
-    if small and (np.diff(cum, axis=1).astype(np.int64) < 0).any():  # larger rows: checked where used
+    if small and (np.diff(cum, axis=1).astype(np.int64) < 0).any():  # larger rows: below
         _tables_error(model, "cumulative frequencies must not decrease along a row")
     if plan.inc:
+        if not small and (np.diff(cum, axis=1).astype(np.int64) < 0).any():
+            _tables_error(model, "cumulative frequencies must not decrease along a row")
         plan.precision = 0
         if (cum[:, K] == 0).any():
             _tables_error(model, "an adaptive row has total 0")
