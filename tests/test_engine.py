@@ -845,7 +845,9 @@ def test_pool_workers_are_set_to_die_with_the_run_and_get_their_state():
 # The jobs > 1 paths on the in-process pool above, compared with one process; the pool
 # factory records how many workers it was asked for (``jobs`` is that number).
 
+from simulator.codes import HuffmanCode  # noqa: E402
 from simulator.engine import CODES, build_code  # noqa: E402
+from simulator.errors import RoundTripError  # noqa: E402
 from simulator.models import DEFAULT_PRECISION  # noqa: E402
 from simulator.sources import IIDSource  # noqa: E402
 
@@ -1013,3 +1015,48 @@ def test_arithmetic_on_an_order_m_q_keeps_its_precision_or_only_its_alphabet():
         build_code([0.5, 0.3, 0.2], "arithmetic", model="kt", order=4, memory_limit="1K")
     assert build_code([0.5, 0.3, 0.2], "arithmetic", model="kt", order=4,
                       memory_limit="8K").report()["order"] == 4
+
+
+class _WrongFrom1000:
+    """A Huffman code whose stream decoder gets every symbol wrong from the 1000th it
+    hands out on (a fault that only long decodes meet)."""
+
+    def __init__(self, code):
+        self._code = code
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def decoder(self, n_symbols):
+        dec, done = self._code.decoder(n_symbols), [0]
+        pull = dec.pull
+
+        def wrong(count):
+            y = pull(count).copy()
+            y[max(0, 1000 - done[0]):] ^= 1
+            done[0] += count
+            return y
+
+        dec.pull = wrong
+        return dec
+
+
+def test_one_process_first_error_is_raised_even_when_the_pieces_meet_only_a_later_one(
+        monkeypatch):
+    # one message of 5001 symbols in pieces of 700 on two workers: no piece decodes 1000
+    # symbols, so none meets the decoder's fault, but the piece from 1400 holds the first
+    # symbol without codeword (1734); one process meets the fault first, at 1000
+    p, n = [0.9995, 0.0005], 5001
+    x = IIDSource(p).sample(n, rng=np.random.default_rng(1).spawn(1)[0])
+    assert int(np.flatnonzero(x == 1)[0]) == 1734
+    monkeypatch.setitem(engine_mod.CODES, "wrong",
+                        engine_mod.CodeEntry(lambda qq: _WrongFrom1000(HuffmanCode(qq))))
+    errors = []
+    for jobs in (1, 2):
+        if jobs == 2:
+            monkeypatch.setattr(engine_mod, "worker_pool", _in_process_pool)
+        with pytest.raises(RoundTripError) as info:
+            simulate(p, [1.0, 0.0], "wrong", n=n, chunk=100, jobs=jobs,
+                     rng=np.random.default_rng(1))
+        errors.append(str(info.value))
+    assert errors == ["wrong: decoded message differs from the input at 1000"] * 2
