@@ -839,3 +839,224 @@ def test_pool_workers_are_set_to_die_with_the_run_and_get_their_state():
         assert pool._max_workers == 3
         sig, ppid, state = pool.submit(_death_signal).result()
     assert sig == signal.SIGKILL and ppid == os.getpid() and state == {"k": 7}
+
+
+# --- mutation: engine pieces, workers and arithmetic
+# The jobs > 1 paths on the in-process pool above, compared with one process; the pool
+# factory records how many workers it was asked for (``jobs`` is that number).
+
+from simulator.codes import HuffmanCode  # noqa: E402
+from simulator.engine import CODES, build_code  # noqa: E402
+from simulator.errors import RoundTripError  # noqa: E402
+from simulator.models import DEFAULT_PRECISION  # noqa: E402
+from simulator.sources import IIDSource  # noqa: E402
+
+
+def _recording_pool(sizes, log=None):
+    def make(jobs, initializer=None, initargs=()):
+        sizes.append(jobs)
+        pool = _InProcessPool(max_workers=1, initializer=initializer, initargs=initargs)
+        if log is not None:
+            submit = pool.submit
+
+            def counted(fn, *args):
+                log.append("submit")
+                return submit(fn, *args)
+
+            pool.submit = counted
+        return pool
+    return make
+
+
+@pytest.mark.parametrize("code, block, n, chunk, jobs, trials, per", [
+    # 51 chunks of 100 on 3 workers, four pieces per worker: ceil(51 / 12) = 5 chunks a
+    # piece, the last of one symbol; n is odd, so each message ends in a partial block
+    ("block-huffman", 2, 5001, 100, 3, 2, 500),
+    # fewer symbols than workers: pieces of one symbol
+    ("huffman", None, 3, 1, 4, 1, 1),
+])
+def test_split_messages_equal_one_process_report_progress_per_piece_and_warm_each_worker_once(
+        monkeypatch, code, block, n, chunk, jobs, trials, per):
+    p, q = [0.6, 0.25, 0.15], [0.3, 0.3, 0.4]
+    kw = dict(n=n, trials=trials, block=block, chunk=chunk)
+    one = simulate(p, q, code, rng=np.random.default_rng(11), **kw)
+    sizes, pieces, seen = [], [], []
+    monkeypatch.setattr(engine_mod, "worker_pool", _recording_pool(sizes))
+    real = engine_mod._run_piece
+    monkeypatch.setattr(engine_mod, "_run_piece", lambda *a: pieces.append(a[1:]) or real(*a))
+    cut = simulate(p, q, code, rng=np.random.default_rng(11), jobs=jobs,
+                   progress=lambda done, total: seen.append((done, total)), **kw)
+    _same_measurement(one, cut)
+    assert sizes == [jobs]  # that many workers, even with fewer messages
+    starts = range(0, n, per)
+    # (start, count, warm): every message in pieces, in order; the first `jobs` pieces of
+    # the first message (one per worker) compile the coder before timing, no other does
+    assert pieces == [(a, min(per, n - a), j == 0 and i < jobs)
+                      for j in range(trials) for i, a in enumerate(starts)]
+    # progress after each piece: symbols done of all messages, out of trials * n
+    assert seen == [(j * n + min(a + per, n), trials * n) for j in range(trials) for a in starts]
+
+
+def test_a_split_message_reports_the_sums_of_its_pieces_timings(monkeypatch):
+    monkeypatch.setattr(engine_mod, "worker_pool", _in_process_pool)
+    real, calls = engine_mod._run_piece, []
+
+    def timed(*a):
+        rec = real(*a)
+        calls.append(a[1])
+        rec.enc_s, rec.dec_s, rec.smp_s, rec.warm_s = 1.0, 2.0, 4.0, 8.0
+        return rec
+
+    monkeypatch.setattr(engine_mod, "_run_piece", timed)
+    m = simulate([0.6, 0.25, 0.15], [0.3, 0.3, 0.4], n=2000, chunk=100, jobs=2,
+                 rng=np.random.default_rng(4))
+    k = len(calls)
+    assert k >= 2
+    assert (m.encode_seconds, m.decode_seconds, m.sample_seconds) == (k * 1.0, k * 2.0, k * 4.0)
+    assert k * 8.0 <= m.warmup_seconds < k * 8.0 + 1.0  # + this process's sampler warm-up
+
+
+@pytest.mark.parametrize("code, block, p, n, trials, jobs, chunk, seed, bad", [
+    # the first symbol 1 (no codeword) at 763, in the second piece (from 700) of the
+    # message: the piece's own encoder counts from its start, one process from 0
+    ("huffman", None, [0.9995, 0.0005], 5001, 1, 2, 100, 0, (0, 763)),
+    ("block-huffman", 2, [0.9995, 0.0005], 5001, 1, 2, 100, 0, (0, 763)),
+    # at 15: within the prefix the first worker compiles its coder on
+    ("huffman", None, [0.99, 0.01], 500, 1, 2, 50, 0, (0, 15)),
+    # in message 1 at 31 (message 0 has none): message 1's worker compiles on it
+    ("huffman", None, [0.999, 0.001], 300, 3, 3, 50, 24, (1, 31)),
+])
+def test_a_symbol_without_codeword_is_named_as_one_process_names_it_with_workers(
+        monkeypatch, code, block, p, n, trials, jobs, chunk, seed, bad):
+    kids = np.random.default_rng(seed).spawn(trials)
+    firsts = [np.flatnonzero(IIDSource(p).sample(n, rng=c) == 1) for c in kids]
+    t, pos = bad
+    assert all(f.size == 0 for f in firsts[:t]) and firsts[t][0] == pos
+    kw = dict(n=n, trials=trials, block=block, chunk=chunk)
+    with pytest.raises(UnencodableSymbolError) as alone:
+        simulate(p, [1.0, 0.0], code, rng=np.random.default_rng(seed), **kw)
+    monkeypatch.setattr(engine_mod, "worker_pool", _in_process_pool)
+    with pytest.raises(UnencodableSymbolError) as workers:
+        simulate(p, [1.0, 0.0], code, rng=np.random.default_rng(seed), jobs=jobs, **kw)
+    assert str(workers.value) == str(alone.value)
+    assert str(alone.value).endswith(
+        f"(position within the chunk starting at symbol {pos - pos % chunk})")
+
+
+@pytest.mark.parametrize("n, trials, jobs, group", [
+    (300, 7, 3, 1),  # fewer than 4 messages per worker: groups of one message
+    (3, 520, 2, 64),  # 520 // (4 * 2) = 65 messages per group, capped at 64
+])
+def test_messages_on_workers_equal_one_process_in_groups_with_progress_and_a_bounded_queue(
+        monkeypatch, n, trials, jobs, group):
+    p, q = [0.5, 0.3, 0.2], [0.4, 0.4, 0.2]
+    one = simulate(p, q, n=n, trials=trials, rng=np.random.default_rng(3))
+    sizes, log, groups = [], [], []
+    monkeypatch.setattr(engine_mod, "worker_pool", _recording_pool(sizes, log))
+    real = engine_mod._run_trials
+    monkeypatch.setattr(engine_mod, "_run_trials", lambda first, kids, warm: groups.append(
+        (first, len(kids), warm)) or real(first, kids, warm))
+    many = simulate(p, q, n=n, trials=trials, rng=np.random.default_rng(3), jobs=jobs,
+                    progress=lambda done, total: log.append((done, total)))
+    _same_measurement(one, many)
+    assert sizes == [jobs]
+    firsts = range(0, trials, group)
+    # (first trial, messages, warm): consecutive groups; the first group of each worker
+    # compiles the coder before timing
+    assert groups == [(f, min(group, trials - f), f < jobs * group) for f in firsts]
+    # progress once per group, in messages done times n
+    assert [e for e in log if e != "submit"] == [(min(f + group, trials) * n, trials * n)
+                                                 for f in firsts]
+    # two groups per worker are queued before the first result is awaited, never more
+    assert log.index((min(group, trials) * n, trials * n)) == min(2 * jobs, len(firsts))
+    queued = 0
+    for e in log:
+        queued += 1 if e == "submit" else -1
+        assert queued <= 2 * jobs
+
+
+def test_the_arithmetic_entry_alone_builds_the_static_code_of_q():
+    q = np.array([0.5, 0.3, 0.2])
+    x = np.array([0, 1, 2, 2, 1, 0, 0, 1], dtype=np.uint8)
+    alone = CODES["arithmetic"].factory(q)
+    assert alone.report() == {"precision": DEFAULT_PRECISION, "model": "static"}
+    assert alone.encode(x) == build_code(q, "arithmetic").encode(x)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(model="bogus"), "model is 'bogus'; choose one of static, laplace, kt"),
+    (dict(order=2), "order is 2: --order sets the context order of the adaptive models "
+                    "(kt, laplace); a static model takes its order from q (a markov: spec)"),
+    (dict(model="kt", precision=12), "precision applies to the static model only, not kt"),
+    (dict(model="laplace", order=-1), "order is -1, must be >= 0"),
+    (dict(model="kt", order="2"), "order must be an integer, got '2'"),
+])
+def test_arithmetic_options_are_refused_with_a_message_naming_them(kwargs, message):
+    with pytest.raises(XentsimError) as info:
+        build_code([0.5, 0.3, 0.2], "arithmetic", **kwargs)
+    assert str(info.value) == message
+
+
+def test_arithmetic_on_an_order_m_q_keeps_its_precision_or_only_its_alphabet():
+    chain = [[0.9, 0.1], [0.2, 0.8]]
+    # static: a context code with the rows quantised at the requested precision
+    assert build_code(chain, "arithmetic", precision=12).report() == {
+        "precision": 12, "model": "static", "order": 1}
+    # adaptive of order 0 (the default, or asked for): counts over q's alphabet only
+    x = np.array([0, 1, 1, 0, 0, 0, 1, 1, 1, 0], dtype=np.uint8)
+    kt = [build_code(chain, "arithmetic", model="kt"),
+          build_code(chain, "arithmetic", model="kt", order=0),
+          build_code([0.5, 0.5], "arithmetic", model="kt")]
+    assert [c.report() for c in kt] == [{"precision": None, "model": "kt"}] * 3
+    assert kt[0].encode(x) == kt[1].encode(x) == kt[2].encode(x)
+    # the tables of an adaptive context model are checked against the given limit
+    with pytest.raises(XentsimError, match=r"^order = 4 \(3\^4 contexts of 3 symbols\) needs "
+                                           r"about 7\.59 KiB, above the memory limit of 1 KiB"):
+        build_code([0.5, 0.3, 0.2], "arithmetic", model="kt", order=4, memory_limit="1K")
+    assert build_code([0.5, 0.3, 0.2], "arithmetic", model="kt", order=4,
+                      memory_limit="8K").report()["order"] == 4
+
+
+class _WrongFrom1000:
+    """A Huffman code whose stream decoder gets every symbol wrong from the 1000th it
+    hands out on (a fault that only long decodes meet)."""
+
+    def __init__(self, code):
+        self._code = code
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def decoder(self, n_symbols):
+        dec, done = self._code.decoder(n_symbols), [0]
+        pull = dec.pull
+
+        def wrong(count):
+            y = pull(count).copy()
+            y[max(0, 1000 - done[0]):] ^= 1
+            done[0] += count
+            return y
+
+        dec.pull = wrong
+        return dec
+
+
+def test_one_process_first_error_is_raised_even_when_the_pieces_meet_only_a_later_one(
+        monkeypatch):
+    # one message of 5001 symbols in pieces of 700 on two workers: no piece decodes 1000
+    # symbols, so none meets the decoder's fault, but the piece from 1400 holds the first
+    # symbol without codeword (1734); one process meets the fault first, at 1000
+    p, n = [0.9995, 0.0005], 5001
+    x = IIDSource(p).sample(n, rng=np.random.default_rng(1).spawn(1)[0])
+    assert int(np.flatnonzero(x == 1)[0]) == 1734
+    monkeypatch.setitem(engine_mod.CODES, "wrong",
+                        engine_mod.CodeEntry(lambda qq: _WrongFrom1000(HuffmanCode(qq))))
+    errors = []
+    for jobs in (1, 2):
+        if jobs == 2:
+            monkeypatch.setattr(engine_mod, "worker_pool", _in_process_pool)
+        with pytest.raises(RoundTripError) as info:
+            simulate(p, [1.0, 0.0], "wrong", n=n, chunk=100, jobs=jobs,
+                     rng=np.random.default_rng(1))
+        errors.append(str(info.value))
+    assert errors == ["wrong: decoded message differs from the input at 1000"] * 2
