@@ -181,6 +181,8 @@ MAX_CHAIN_ENTRIES = 1 << 24
 
 def chain_order(n_rows: int, K: int) -> int | None:
     """m with K^m = n_rows, or None when n_rows is not a power of K."""
+    if K < 2:  # 1^m = 1 for every m: only one row is a power of 1 (the loop would not end)
+        return 0 if n_rows == 1 else None
     m, size = 0, 1
     while size < n_rows:
         size *= K

@@ -535,3 +535,13 @@ def test_chain_measures_name_p_by_default():
         check_chain([[0.5, 0.6], [0.5, 0.5]])
     with pytest.raises(XentsimError, match=r"^P row 0 sums to 1\.1"):
         stationary_distribution([[0.5, 0.6], [0.5, 0.5]])
+
+
+def test_chain_order_of_a_one_symbol_alphabet_ends_and_refuses_more_than_one_row():
+    # K = 1: every power of 1 is 1, so the search for m with 1^m = rows never ended.
+    import simulator.measures as M
+
+    assert M.chain_order(1, 1) == 0
+    assert M.chain_order(2, 1) is None and M.chain_order(7, 1) is None
+    with pytest.raises(XentsimError, match="P has 2 rows and 1 columns"):
+        M.check_chain([[1.0], [1.0]])
