@@ -763,3 +763,198 @@ def test_adaptive_messages_may_be_as_long_as_totals_below_2_to_32_allow():
     arithmetic._plan(laplace, 2**32 - 1 - 256)
     with pytest.raises(XentsimError, match="frequency totals below 2\\^32"):
         arithmetic._plan(laplace, 2**32 - 256)
+
+
+# --- mutation: mapped context tables (plan checks, refusals, edge messages, state)
+
+
+def _adaptive_given(K=3, **changes):
+    base = dict(cum=np.arange(K + 1, dtype=np.uint64)[None, :], row="mapped", order=1,
+                increment=2, pool=9, pairs=9)
+    base.update(changes)
+    return _Given(ContextTables(**base), K)
+
+
+_BAD = "model Given returned bad tables: "
+
+
+@pytest.mark.parametrize("model, message", [
+    (_Given(Tables(cum=_fixed_rows().cum, row="mapped", order=1, precision=8), 3),
+     "row 'mapped' needs ContextTables (simulator.models.trained)"),
+    (_mapped(cum=np.array([[0, 3, 2, 256]] * 3)),
+     "every row of cum must start at 0 and not decrease"),
+    # a decrease between two counts above 2^53, where float64 would see two equal numbers
+    (_adaptive_given(cum=np.array([[0, 2**60 + 2, 2**60, 2**61]], dtype=np.uint64)),
+     "every row of cum must start at 0 and not decrease"),
+    (_mapped(contexts=np.array([1, 1], dtype=np.uint64)),
+     "contexts must list distinct context numbers below K^order, one per row"),
+    (_mapped(default_row=0), "default_row 0 must be -1 or a row without a context"),
+    (_Given(ContextTables(cum=np.array([[0, 128, 256]], dtype=np.uint64), row="mapped", order=63,
+                          precision=8, contexts=np.array([0], dtype=np.uint64)), 2),
+     "order must be an integer >= 0 with K^order <= 2^62, got 63"),
+    (_adaptive_given(cum=np.array([[0, 1, 2, 3]] * 2, dtype=np.uint64)),
+     "adaptive mapped tables have one starting row with a positive total"),
+    (_adaptive_given(pool=-1),
+     "adaptive mapped tables have no contexts, no default row, and pool >= 0 and pairs >= 0"),
+])
+def test_mapped_table_refusals_are_whole_sentences_naming_the_model(model, message):
+    for coder in (encode, ReferenceCoder.encode):
+        with pytest.raises(XentsimError) as err:
+            coder(np.array([0, 1, 2, 1]), model)
+        assert str(err.value) == _BAD + message
+
+
+def test_a_mapped_model_without_an_alphabet_size_is_refused_naming_it():
+    class NoAlphabet:
+        def tables(self, n):
+            return _fixed_rows()
+
+        def __repr__(self):
+            return "NoAlphabet"
+
+    with pytest.raises(XentsimError) as err:
+        encode(np.array([0, 1]), NoAlphabet())
+    assert str(err.value) == "model must have n_symbols >= 1, got None from NoAlphabet"
+
+
+def test_one_symbol_alphabets_cost_zero_bits_under_mapped_tables():
+    # K = 1: every symbol has probability 1, so the ideal length and the stream are empty
+    fixed = _Given(ContextTables(cum=np.array([[0, 256]], dtype=np.uint64), row="mapped",
+                                 order=2, precision=8, contexts=np.array([0], dtype=np.uint64)), 1)
+    x = np.zeros(7, dtype=np.int64)
+    for m in (fixed, ContextAdaptiveModel(1, 2, "kt"), ContextAdaptiveModel(1, 0, "laplace")):
+        bits = encode(x, m)
+        assert len(bits) == 0 and ReferenceCoder.encode(x, m) == bits
+        assert np.array_equal(decode(bits, m, x.size), x)
+        assert np.array_equal(ReferenceCoder.decode(bits, m, x.size), x)
+
+
+def test_the_empty_message_codes_to_zero_bits_under_every_mapped_model():
+    # an adaptive model's pool is the message length (0 here) unless it sets one
+    train = np.random.default_rng(3).integers(0, 3, 50)
+    empty = np.zeros(0, dtype=np.int64)
+    for m in (TrainedModel(train, 2, 3), TrainedModel(train, 1, 3, alpha=0),
+              ContextAdaptiveModel(3, 2, "kt"), ContextAdaptiveModel(2, 17, "kt"),
+              ContextAdaptiveModel(3, 1, "kt", 0, 0)):
+        for coder in (encode, ReferenceCoder.encode):
+            assert len(coder(empty, m)) == 0
+        for decoder in (decode, ReferenceCoder.decode):
+            assert decoder(encode(empty, m), m, 0).size == 0
+
+
+def test_the_largest_context_space_k_to_the_order_equal_to_2_to_the_62_codes():
+    m = ContextAdaptiveModel(2, 62, "kt")  # 2^62 contexts: the largest the tables allow
+    x = np.random.default_rng(62).integers(0, 2, 120)
+    bits = encode(x, m)
+    assert bits == ReferenceCoder.encode(x, m)
+    assert np.array_equal(decode(bits, m, x.size), x)
+
+
+def test_mapped_plans_of_read_only_tables_are_built_once_and_read_the_rows_in_place():
+    # arithmetic._plan: tables are validated once per read-only table; a trained model's
+    # uint32 rows (precision < 32) are coded as they are, not copied to uint64
+    trained = TrainedModel(np.random.default_rng(4).integers(0, 5, 300), 2, 5)
+    plan = arithmetic._plan(trained, 10)
+    assert plan.cum is trained.cum and plan.cum.dtype == np.uint32
+    assert arithmetic._plan(trained, 1000) is plan
+    # fixed tables share one prebuilt map, which no message may change
+    table = plan.fresh_map()[0]
+    assert plan.fresh_map()[0] is table and not table.flags.writeable
+    with pytest.raises(ValueError):
+        table[0, 0] = 1
+    adaptive = ContextAdaptiveModel(5, 2, "kt")
+    plan = arithmetic._plan(adaptive, 40)
+    assert plan.cum is adaptive.tables(40).cum and arithmetic._plan(adaptive, 40) is plan
+
+
+def test_an_order_0_adaptive_model_keeps_exactly_one_row_of_counts():
+    plan = arithmetic._plan(ContextAdaptiveModel(4, 0, "kt"), 100)
+    table, shift, tree, ext, tot = plan.fresh_map()
+    assert plan.pool == 1 and tree.shape == (1, 5) and ext.shape == (1, 4) and tot.shape == (1,)
+
+
+@pytest.mark.parametrize("order", [1, 12])  # dense and sparse adaptive rows
+@pytest.mark.parametrize("dtype", [np.uint32, np.int64, np.int32, np.uint16])
+def test_adaptive_mapped_starting_rows_of_any_integer_dtype_code_like_uint64(dtype, order):
+    x = np.random.default_rng(order).integers(0, 3, 200)
+    start = np.array([[0, 1, 3, 4]])
+    want = encode(x, _adaptive_given(cum=start.astype(np.uint64), order=order, pool=200, pairs=200))
+    m = _adaptive_given(cum=start.astype(dtype), order=order, pool=200, pairs=200)
+    assert arithmetic._plan(m, x.size).sparse == (order == 12)
+    assert encode(x, m) == want == ReferenceCoder.encode(x, m)
+    assert np.array_equal(decode(want, m, x.size), x)
+
+
+@pytest.mark.parametrize("contexts", [[0, 1], np.array([0, 1]), np.array([0, 1], dtype=np.int32)])
+def test_mapped_contexts_given_as_any_integer_sequence_code_like_uint64(contexts):
+    x = np.array([0, 0, 1, 2, 2, 0, 1, 1, 2, 0])
+    want = encode(x, _Given(_fixed_rows(), 3))
+    m = _mapped(contexts=contexts)
+    assert encode(x, m) == want
+    assert np.array_equal(decode(want, m, x.size), x)
+
+
+@pytest.mark.parametrize("b", [8, 32])
+def test_a_message_of_the_rarest_symbols_costs_b_bits_each_and_fits_the_coders_buffer(b):
+    # every symbol has frequency 1 of 2^b: the ideal length n b is the scan's bound
+    # itself, the longest message the mapped coder sizes its output for
+    t = 1 << b
+    cum = np.array([[0, t - 1, t], [0, 1, t]], dtype=np.uint64)  # context 0: 1 rare; 1: 0
+    m = _Given(ContextTables(cum=cum, row="mapped", order=1, precision=b,
+                             contexts=np.array([0, 1], dtype=np.uint64)), 2)
+    x = np.array([1, 0] * 150)  # position 0 reads context 0, then 1 follows 0 and 0 follows 1
+    ideal = x.size * b
+    bits = encode(x, m)
+    assert bound_ok(len(bits), ideal, x.size, t)
+    assert bits == ReferenceCoder.encode(x, m)
+    dense = Tables(cum=cum, row="context", order=1, precision=b)
+    assert encode(x, _Given(dense, 2)) == bits
+    assert np.array_equal(decode(bits, m, x.size), x)
+
+
+def test_trace_is_refused_for_mapped_tables_in_so_many_words():
+    with pytest.raises(XentsimError) as err:
+        encode(np.array([0, 1]), ContextAdaptiveModel(3, 1, "kt"), trace=True)
+    assert str(err.value) == "trace=True is not available for mapped context tables"
+
+
+def test_adaptive_mapped_bounds_are_refused_naming_both_bounds_and_the_model():
+    x = np.array([0, 1, 2, 0, 1, 2, 2, 2])  # order 1: contexts 0, 1, 2
+    small = ContextAdaptiveModel(3, 1, "kt", 2, 9)
+    with pytest.raises(XentsimError) as err:
+        encode(x, small)
+    assert str(err.value) == ("the message has more distinct contexts or (context, symbol) "
+                              "pairs than the model allows (2 and 9; model "
+                              "ContextAdaptiveModel(K=3, order=1, estimator='kt'))")
+    # sparse rows (2^17 contexts): the (context, symbol) pairs are bounded too
+    few_pairs = ContextAdaptiveModel(2, 17, "kt", 100, 3)
+    y = np.array([0, 0, 0, 1, 1, 0, 1, 0, 0, 1])
+    with pytest.raises(XentsimError, match=r"than the model allows \(100 and 3; model "):
+        encode(y, few_pairs)
+    with pytest.raises(XentsimError) as err:
+        ReferenceCoder.encode(y, few_pairs)
+    assert str(err.value) == ("the message opens more than 3 distinct (context, symbol) "
+                              "pairs, the model's bound")
+    enough = ContextAdaptiveModel(2, 17, "kt", 100, 10)
+    assert ReferenceCoder.encode(y, enough) == encode(y, enough)
+
+
+def test_damage_reasons_are_filled_on_first_use_in_a_fresh_process(monkeypatch):
+    # the reasons live in a dict filled the first time a decoder fails: start it empty
+    monkeypatch.setattr(arithmetic, "_WHY", arithmetic._Why())
+    from bitarray import bitarray
+    m = TrainedModel(np.random.default_rng(5).integers(0, 4, 200), 1, 4)
+    x = np.random.default_rng(6).integers(0, 4, 30)
+    longer = encode(x, m) + [0] * 8
+    end = (f"bits ({len(longer)} bits) is not the encoding of any 30-symbol message under "
+           "this model: it does not end where the decoded message's encoding ends "
+           "(truncated, extended, or the wrong n)")
+    garbage = ("bits (64 bits) is not the encoding of any 30-symbol message under this model: "
+               "a target value falls outside the frequency total (garbage)")
+    for decoder in (decode, ReferenceCoder.decode):
+        with pytest.raises(XentsimError) as err:
+            decoder(longer, m, x.size)
+        assert str(err.value) == end
+        with pytest.raises(XentsimError) as err:
+            decoder(bitarray("1" * 64), m, x.size)
+        assert str(err.value) == garbage

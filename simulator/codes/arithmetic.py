@@ -268,7 +268,7 @@ class _MappedPlan(_Plan):
         """(table, shift, tree, ext, tot): the hash table and adaptive state of one message.
 
         Fixed tables share one prebuilt, read-only map; adaptive tables get an empty map
-        of at least twice ``pool`` slots and zero increments for ``pool`` rows."""
+        of at least twice ``pool`` slots and zero increments for max(``pool``, 1) rows."""
         if not self.inc:
             return self.map_table, self.map_shift, None, None, None
         table, shift = _empty_map(self.pool)
