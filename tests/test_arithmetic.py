@@ -2,6 +2,7 @@
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -516,6 +517,20 @@ def test_decreasing_cumulative_frequencies_are_refused_also_in_rows_above_2_to_1
                  lambda: arithmetic.ArithmeticStreamEncoder(model).push(x)):
         with pytest.raises(XentsimError, match="cumulative frequencies must not decrease along a row"):
             call()
+
+
+@pytest.mark.parametrize("contexts, shown", [([0.0, 1.7], "dtype float64 with values from 0.0 to 1.7"),
+                                             ([-1, 1], "dtype int64 with values from -1 to 1"),
+                                             ([True, False], "dtype bool with values from False to True")])
+def test_context_numbers_that_are_not_non_negative_integers_are_refused_not_truncated(contexts, shown):
+    # A float context was truncated (1.7 coded as context 1) and -1 raised numpy's OverflowError.
+    cum = np.array([[0, 128, 256], [0, 1, 256]], dtype=np.uint64)
+    with pytest.raises(XentsimError, match=re.escape(
+            f"ContextTables contexts must be context numbers (integers >= 0), got {shown}")):
+        ContextTables(cum=cum, row="mapped", order=1, precision=8, contexts=contexts)
+    ok = ContextTables(cum=cum, row="mapped", order=1, precision=8, contexts=np.array([0, 1], dtype=np.int8))
+    x = np.array([0, 1, 1, 0])
+    assert np.array_equal(decode(encode(x, _Given(ok, 2)), _Given(ok, 2), 4), x)
 
 
 def test_mapped_tables_need_context_tables_and_a_model_with_an_alphabet():

@@ -63,6 +63,16 @@ class ContextTables(Tables):
     pool: int = 0
     pairs: int = 0
 
+    def __post_init__(self):
+        # Context numbers are non-negative integers: a float would be truncated and a
+        # negative one wrap around when the coder reads them as uint64.
+        c = np.asarray(self.contexts)
+        if c.size and (c.dtype.kind not in "iu" or c.min() < 0):
+            raise XentsimError(
+                f"ContextTables contexts must be context numbers (integers >= 0), got dtype "
+                f"{c.dtype} with values from {c.min().item()} to {c.max().item()}"
+            )
+
 
 def check_order(order, n_symbols: int) -> int:
     """k as an int >= 0 with K^k <= MAX_CONTEXTS (context numbers must fit in 63 bits)."""
