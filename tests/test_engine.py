@@ -839,3 +839,292 @@ def test_pool_workers_are_set_to_die_with_the_run_and_get_their_state():
         assert pool._max_workers == 3
         sig, ppid, state = pool.submit(_death_signal).result()
     assert sig == signal.SIGKILL and ppid == os.getpid() and state == {"k": 7}
+
+
+# --- mutation: simulate and memory estimate
+# The memory estimate is pinned byte for byte to the parts its docstring lists, with
+# the numbers worked out by hand below; simulate's fields on small exact cases.
+
+from simulator.codes import BlockHuffmanCode as _EstBlock  # noqa: E402
+from simulator.codes import HuffmanCode as _EstHuffman  # noqa: E402
+from simulator.codes.arithmetic import ArithmeticCode as _EstArith  # noqa: E402
+from simulator.engine import (BASE_BYTES as _EST_BASE, SNAPSHOT_BYTES as _EST_SNAP,  # noqa: E402
+                              TRIAL_BYTES as _EST_TRIAL, _max_bits_per_symbol as _est_max_bits,
+                              build_code as _est_build, estimate_peak_bytes as _est_peak)
+from simulator.sources import IIDSource as _EstIID  # noqa: E402
+import re as _est_re  # noqa: E402
+
+
+class _EstWhole:
+    """A code seen without its streaming methods (simulate codes its messages whole)."""
+
+    def __init__(self, code):
+        self._code = code
+
+    def __getattr__(self, name):
+        if name in ("encoder", "decoder"):
+            raise AttributeError(name)
+        return getattr(self._code, name)
+
+
+class _EstNoStream:
+    """A source seen without ``stream`` (simulate samples its messages whole)."""
+
+    def __init__(self, source):
+        self._source = source
+
+    def __getattr__(self, name):
+        if name == "stream":
+            raise AttributeError(name)
+        return getattr(self._source, name)
+
+
+def _est_prefix():
+    # Huffman lengths [1, 2, 3, 3]; p never emits the two 3-bit symbols
+    return _EstHuffman([0.5, 0.25, 0.125, 0.125]), _EstIID([0.5, 0.5, 0.0, 0.0])
+
+
+def _est_block():
+    # k = 2 over q = (3/4, 1/4): pair lengths 1, 2, 3, 3 (the longest, 3, has p > 0)
+    return _EstBlock([0.75, 0.25], 2), _EstIID([0.5, 0.5])
+
+
+def test_max_bits_per_symbol_is_the_longest_codeword_p_can_emit_per_symbol():
+    code, src = _est_prefix()
+    assert _est_max_bits(code, src, 1000) == 2.0  # 3-bit codewords have p = 0: not counted
+    code, src = _est_block()
+    assert _est_max_bits(code, src, 1001) == 3 / 2 + 1.0  # + 1: a partial unit costs more
+    k3 = _EstBlock([0.75, 0.25], 3)  # triples: longest codeword 5 bits
+    assert _est_max_bits(k3, src, 10) == float(np.max(k3.unit_law(src)[1])) / 3 + 1.0 == 5 / 3 + 1
+    # adaptive counts (no unit law): log2(2n + K) + 1; 2 * 127 + 2 = 2^8
+    kt = _est_build([0.5, 0.5], "arithmetic", model="kt")
+    assert kt.unit_law(src) is None
+    assert _est_max_bits(kt, src, 127) == 9.0
+    assert _est_max_bits(kt, _EstIID([0.25, 0.25, 0.25, 0.25]), 6) == 5.0  # log2(16) + 1
+    # a source that emits only symbols q cannot code: no codeword can be emitted at all
+    assert _est_max_bits(_EstHuffman([0.5, 0.5, 0.0]), _EstIID([0.0, 0.0, 1.0]), 10) == 0.0
+
+
+@pytest.mark.parametrize("make, n", [(_est_prefix, 1000), (_est_block, 1001)])
+def test_max_bits_per_symbol_bounds_the_worst_real_message(make, n):
+    code, src = make()
+    w, lengths = code.unit_law(src)
+    k = code.symbols_per_unit
+    worst = int(np.argmax(np.where(np.asarray(w) > 0, lengths, -1)))  # the longest unit p emits
+    unit = [(worst // 2**(k - 1 - i)) % 2 for i in range(k)] if k > 1 else [worst]
+    x = np.array((unit * (n // k + 1))[:n], dtype=np.uint8)
+    bits = len(code.encode(x))
+    assert bits <= n * _est_max_bits(code, src, n)
+    if k == 1:  # a unit law of single symbols: the bound is reached
+        assert bits == n * _est_max_bits(code, src, n)
+
+
+def test_a_source_emitting_only_symbols_q_cannot_code_is_refused_by_the_coder_not_the_estimate():
+    with pytest.raises(UnencodableSymbolError, match="symbol 2 .*H\\(p,q\\) is infinite"):
+        simulate([0.0, 0.0, 1.0], [0.5, 0.5, 0.0], "huffman", n=100, rng=np.random.default_rng(0))
+
+
+# Each expected number below: 2 c item (symbols and decoded copy) + c (mask)
+# + 3 * ((c * max_bits + max(hi, 0)) / 8 + 64) (the bitstream three times, sized in bytes
+# with a 64-byte allowance) + 8 (c // k) and 16 c for k > 1 (unit lengths, coder
+# temporaries) + CONTEXT_BYTES c for a context code, truncated to an integer; a streaming
+# code adds (LAG_CHUNKS + 1) c item + (LAG_CHUNKS + 2) SNAPSHOT_BYTES, a source without
+# stream n item; then jobs * (work + BASE_BYTES) + TRIAL_BYTES * trials.
+def test_memory_estimate_of_a_prefix_code_coded_whole_is_the_sum_of_its_parts():
+    code, src = _est_prefix()  # K = 4: uint8 symbols; max bits 2
+    # 2000 + 1000 + 3 * (1000 * 2 / 8 + 64) = 3942
+    assert _est_peak(code, src, 1000, 3, unit_arrays=False, chunk=None) == \
+        3942 + _EST_BASE + 3 * _EST_TRIAL
+    # + 8 bytes per unit length
+    assert _est_peak(code, src, 1000, 3, unit_arrays=True, chunk=None) == \
+        3942 + 8000 + _EST_BASE + 3 * _EST_TRIAL
+    # a code that does not stream is coded whole whatever the chunk
+    assert _est_peak(_EstWhole(code), src, 1000, 3, unit_arrays=False, chunk=100) == \
+        3942 + _EST_BASE + 3 * _EST_TRIAL
+
+
+def test_memory_estimate_of_a_block_code_with_a_partial_unit_is_the_sum_of_its_parts():
+    code, src = _est_block()  # K = 2: uint8; max bits 3/2 + 1 = 2.5; n = 1001 = 2 * 500 + 1
+    # whole: 2002 + 1001 + 3 * (2502.5 / 8 + 64) + 8 * 500 + 16 * 1001 = 24149.4375
+    assert _est_peak(code, src, 1001, 1, unit_arrays=True, chunk=None) == \
+        24149 + _EST_BASE + _EST_TRIAL
+    # without unit arrays the coder temporaries remain: 24149.4375 - 4000
+    assert _est_peak(code, src, 1001, 1, unit_arrays=False, chunk=None) == \
+        20149 + _EST_BASE + _EST_TRIAL
+    # chunk 101 -> c = 100 (a multiple of k): 200 + 100 + 3 * (250 / 8 + 64) + 400 + 1600
+    # = 2585.75 -> 2585; + 5 * 100 (waiting chunks) + 6 * 4096 (sampler copies)
+    work = 2585 + 500 + 6 * _EST_SNAP
+    assert _est_peak(code, src, 1001, 5, unit_arrays=True, chunk=101) == \
+        work + _EST_BASE + 5 * _EST_TRIAL
+    assert _est_peak(code, src, 1001, 5, unit_arrays=True, chunk=101, jobs=2) == \
+        2 * (work + _EST_BASE) + 5 * _EST_TRIAL
+    # a source without stream is sampled whole: n more symbols
+    assert _est_peak(code, _EstNoStream(src), 1001, 5, unit_arrays=True, chunk=101) == \
+        work + 1001 + _EST_BASE + 5 * _EST_TRIAL
+    # a chunk below k is raised to one unit, and c never exceeds n
+    # c = 2: 4 + 2 + 3 * (5 / 8 + 64) + 8 + 32 = 239.875; + 5 * 2
+    assert _est_peak(code, src, 1001, 1, unit_arrays=True, chunk=1) == \
+        239 + 10 + 6 * _EST_SNAP + _EST_BASE + _EST_TRIAL
+    # c = n = 3: 6 + 3 + 3 * (7.5 / 8 + 64) + 8 + 48 = 259.8125; + 5 * 3
+    assert _est_peak(code, src, 3, 1, unit_arrays=True, chunk=1000) == \
+        259 + 15 + 6 * _EST_SNAP + _EST_BASE + _EST_TRIAL
+    # at k = 3 the coder temporaries (16 c) are there too, with unit arrays or not:
+    # max bits 5/3 + 1; c = 9: 18 + 9 + 3 * (24 / 8 + 64) + 8 * 3 + 144 = 396
+    k3 = _EstBlock([0.75, 0.25], 3)
+    assert _est_peak(k3, src, 9, 1, unit_arrays=True, chunk=None) == 396 + _EST_BASE + _EST_TRIAL
+    assert _est_peak(k3, src, 9, 1, unit_arrays=False, chunk=None) == 372 + _EST_BASE + _EST_TRIAL
+
+
+def test_memory_estimate_of_arithmetic_codes_counts_the_slack_and_the_adaptive_bound():
+    src = _EstIID([0.5, 0.5])
+    # static q = (1/2, 1/2): 1 bit per symbol, hi = +1 bit of slack
+    # 2000 + 1000 + 3 * ((1000 + 1) / 8 + 64) = 3567.375
+    assert _est_peak(_EstArith([0.5, 0.5]), src, 1000, 1, unit_arrays=False, chunk=None) == \
+        3567 + _EST_BASE + _EST_TRIAL
+    # adaptive kt, no unit law: log2(2 * 127 + 2) + 1 = 9 bits per symbol
+    # 254 + 127 + 3 * ((127 * 9 + 1) / 8 + 64) = 381 + 621 = 1002
+    kt = _est_build([0.5, 0.5], "arithmetic", model="kt")
+    assert _est_peak(kt, src, 127, 2, unit_arrays=False, chunk=None) == \
+        1002 + _EST_BASE + 2 * _EST_TRIAL
+    # in chunks of 50 the bound still uses the message length n = 127 (9 bits):
+    # 100 + 50 + 3 * ((50 * 9 + 1) / 8 + 64) = 511.125; + 5 * 50 + 6 sampler copies
+    assert _est_peak(kt, src, 127, 2, unit_arrays=False, chunk=50) == \
+        511 + 250 + 6 * _EST_SNAP + _EST_BASE + 2 * _EST_TRIAL
+
+
+def test_memory_estimate_counts_two_bytes_per_symbol_above_256_symbols():
+    u = np.full(300, 1 / 300)  # K = 300: uint16 symbols; Huffman lengths 8 and 9
+    code, src = _EstHuffman(u), _EstIID(u)
+    # 4000 + 1000 + 3 * (1000 * 9 / 8 + 64) = 8567
+    assert _est_peak(code, src, 1000, 1, unit_arrays=False, chunk=None) == \
+        8567 + _EST_BASE + _EST_TRIAL
+    # c = 100: 400 + 100 + 3 * (900 / 8 + 64) = 1029.5; + 5 * 100 * 2 + 6 copies + 1000 * 2
+    assert _est_peak(code, _EstNoStream(src), 1000, 1, unit_arrays=False, chunk=100) == \
+        1029 + 1000 + 6 * _EST_SNAP + 2000 + _EST_BASE + _EST_TRIAL
+
+
+def test_memory_estimate_of_a_context_code_adds_its_context_temporaries():
+    code = _est_build([[0.9, 0.1], [0.2, 0.8]], "huffman")  # order 1, every length 1 bit
+    src = _EstIID([0.5, 0.5])
+    # 1600 + 800 + 3 * (800 / 8 + 64) + 8 * 800 + 40 * 800 = 41292
+    assert _est_peak(code, src, 800, 1, unit_arrays=True, chunk=None) == \
+        41292 + _EST_BASE + _EST_TRIAL
+
+
+def test_simulate_names_a_bad_chunk_or_jobs_and_refuses_too_many_trials_under_the_given_limit():
+    args = dict(n=100, rng=np.random.default_rng(0))
+    with pytest.raises(XentsimError, match="^chunk is 0, must be >= 1"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", chunk=0, **args)
+    with pytest.raises(XentsimError, match="^jobs is 0, must be >= 1"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", jobs=0, **args)
+    too_many = engine_mod.MAX_JOBS + 1
+    with pytest.raises(XentsimError, match=f"^jobs is {too_many}, must be <= {too_many - 1}"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", jobs=too_many, **args)
+    # 100 records of TRIAL_BYTES = 6400 bytes > 1000: refused naming trials, not n
+    with pytest.raises(XentsimError, match="^trials = 100 messages needs about 6.25 KiB, "
+                                           "above the memory limit of 1000 bytes"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", trials=100, memory_limit=1000, **args)
+
+
+def test_check_model_q_returns_a_pmf_with_order_0_or_a_matrix_with_its_order():
+    from simulator.distributions import Pmf
+    from simulator.engine import check_model_q
+
+    q, m = check_model_q(Pmf([0.25, 0.75]))
+    assert m == 0 and q.tolist() == [0.25, 0.75]
+    q, m = check_model_q([0.25, 0.75])
+    assert m == 0 and q.tolist() == [0.25, 0.75]
+    q, m = check_model_q([[0.25, 0.75]])  # a (1, K) matrix is the order-0 pmf: 1-D
+    assert m == 0 and q.ndim == 1 and q.tolist() == [0.25, 0.75]
+    q, m = check_model_q([[0.9, 0.1], [0.2, 0.8]])
+    assert m == 1 and q.tolist() == [[0.9, 0.1], [0.2, 0.8]] and not q.flags.writeable
+    q, m = check_model_q(np.full((4, 2), 0.5))  # order 2: K^2 rows
+    assert m == 2 and q.shape == (4, 2)
+
+
+@pytest.mark.parametrize("q, message", [
+    ([0.5, 0.6], "q sums to 1.1, not 1"),
+    ([[0.5, 0.5], [1.0]], "q is not a vector of numbers"),  # ragged: not a matrix
+    ([[0.5, 0.6]], "q row 0 sums to 1.1, not 1"),
+    ([[0.5, 0.5], [0.5, 0.5], [1.0, 0.0]], "q has 3 rows and 2 columns"),
+])
+def test_check_model_q_names_q_in_its_refusals(q, message):
+    from simulator.engine import check_model_q
+
+    with pytest.raises(XentsimError, match="^" + _est_re.escape(message)):
+        check_model_q(q)
+
+
+def test_build_code_defaults_to_huffman_and_passes_each_option_to_its_code():
+    from simulator.codes import ContextArithmeticCode, ContextHuffmanCode
+
+    assert type(_est_build([0.5, 0.25, 0.25])) is _EstHuffman
+    assert _est_build([0.5, 0.5], "block-huffman", block=3).symbols_per_unit == 3
+    a = _est_build([0.5, 0.5], "arithmetic", precision=12)
+    assert a.report() == {"precision": 12, "model": "static"}
+    assert _est_build([0.5, 0.5], "arithmetic", model="laplace").report()["model"] == "laplace"
+    c = _est_build([0.5, 0.5], "arithmetic", model="kt", order=2, memory_limit=1000)
+    assert isinstance(c, ContextArithmeticCode) and c.report()["order"] == 2
+    assert isinstance(_est_build([[0.9, 0.1], [0.2, 0.8]]), ContextHuffmanCode)
+
+
+@pytest.mark.parametrize("q, kwargs, message", [
+    ([0.5, 0.5], dict(code="lz"), "code is 'lz'; choose one of huffman, shannon, "
+                                  "block-huffman, arithmetic"),
+    ([0.5, 0.5], dict(code=["huffman"]), "code is ['huffman']; choose one of"),
+    ([0.5, 0.5], dict(code="huffman", block=2), "block size is only for block-huffman, not huffman"),
+    ([0.5, 0.5], dict(code="huffman", precision=12),
+     "precision and model are only for arithmetic coding, not huffman"),
+    ([0.5, 0.5], dict(code="shannon", model="kt"),
+     "precision and model are only for arithmetic coding, not shannon"),
+    ([0.5, 0.5], dict(code="huffman", order=1),
+     "order (of an adaptive context model) is only for arithmetic coding, not huffman"),
+    ([0.5, 0.5], dict(code="block-huffman"), "block-huffman needs a block size k (--block K)"),
+    ([[0.9, 0.1], [0.2, 0.8]], dict(code="shannon"),
+     "q is an order-1 model (a markov: spec); shannon is built from a pmf: use huffman or "
+     "arithmetic, or give an i.i.d. q"),
+    ([[0.9, 0.1], [0.2, 0.8]], dict(code="block-huffman", block=2), "q is an order-1 model"),
+    # 24 K^order (K + 1) = 24 * 8 * 3 = 576 bytes of tables, above the given 100
+    ([0.5, 0.5], dict(code="arithmetic", model="kt", order=3, memory_limit=100),
+     "order = 3 (2^3 contexts of 2 symbols) needs about 576 bytes, above the memory limit "
+     "of 100 bytes"),
+])
+def test_build_code_refuses_a_bad_combination_with_its_exact_message(q, kwargs, message):
+    with pytest.raises(XentsimError, match="^" + _est_re.escape(message)):
+        _est_build(q, **kwargs)
+
+
+def test_context_order_of_is_the_reported_order_and_0_for_other_codes():
+    from simulator.engine import context_order_of
+
+    assert context_order_of(_EstHuffman([0.5, 0.5])) == 0  # report() has no order
+    assert context_order_of(_EstArith([0.5, 0.5])) == 0
+    assert context_order_of(_est_build(np.full((4, 2), 0.5))) == 2
+    assert context_order_of(_est_build([0.5, 0.5], "arithmetic", model="kt", order=1)) == 1
+
+    class Reports:
+        def __init__(self, report):
+            self._report = report
+
+        def report(self):
+            return self._report
+
+    assert context_order_of(Reports({"order": None})) == 0
+    assert context_order_of(Reports({"order": 0})) == 0
+    assert context_order_of(Reports({"order": 3})) == 3
+
+
+def test_check_equal_names_the_first_differing_position_in_the_message():
+    from simulator.engine import _check_equal
+    from simulator.errors import RoundTripError
+
+    x = np.array([0, 1, 2, 3, 4], dtype=np.uint8)
+    _check_equal("c", x, x.copy(), 10)  # equal: silent
+    y = np.array([0, 1, 7, 7, 4], dtype=np.uint8)  # first difference at index 2
+    with pytest.raises(RoundTripError, match="^c: decoded message differs from the input at 12$"):
+        _check_equal("c", x, y, 10)
+    with pytest.raises(RoundTripError, match="at 2$"):
+        _check_equal("c", x, y, 0)
+    # a decoded message of another length: no position (-1)
+    with pytest.raises(RoundTripError, match="^c: decoded message differs from the input at -1$"):
+        _check_equal("c", x, x[:4], 10)
