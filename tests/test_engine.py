@@ -1128,3 +1128,211 @@ def test_check_equal_names_the_first_differing_position_in_the_message():
     # a decoded message of another length: no position (-1)
     with pytest.raises(RoundTripError, match="^c: decoded message differs from the input at -1$"):
         _check_equal("c", x, x[:4], 10)
+
+
+# ---- simulate's fields, recomputed from the messages themselves (each message is drawn
+# again from its own generator of rng.spawn(trials), as simulate's docstring states)
+
+def _est_messages(src, seed, trials, n):
+    return [src.sample(n, rng=child) for child in np.random.default_rng(seed).spawn(trials)]
+
+
+def _est_outward(lo, hi, *values):
+    pad = 4 * math.ulp(max(abs(v) for v in (lo, hi, *values) if math.isfinite(v)))
+    return lo - pad, hi + pad
+
+
+def _est_batch_means(code, xs, n, batches):
+    """Batch means as documented: each message's whole units cut into ``batches``
+    consecutive batches (sizes equal up to one, the larger first); the partial unit and
+    the slack (real length minus the unit lengths) go to the last batch."""
+    k = code.symbols_per_unit
+    nb, r = divmod(n, k)
+    sizes = [nb // batches + (1 if j < nb % batches else 0) for j in range(batches)]
+    means = []
+    for x in xs:
+        units = code.unit_bits(x)
+        length = len(code.encode(x))
+        start = 0
+        for j, size in enumerate(sizes):
+            s = float(np.sum(units[start:start + size]))
+            sym = size * k
+            if j == batches - 1:
+                s += length - float(np.sum(units))
+                sym += r
+            means.append(s / sym)
+            start += size
+    return means
+
+
+@pytest.mark.parametrize("seed, sign", [(0, -1), (1, +1)])
+def test_bernstein_fields_with_a_partial_unit_follow_the_documented_recipe(seed, sign):
+    from simulator.bounds import DELTA, bernstein_half_width
+    from simulator.measures import cross_entropy, entropy
+
+    p, q, n, trials = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25], 11, 3  # k = 2: 5 units + 1 symbol
+    m = simulate(p, q, "block-huffman", block=2, n=n, trials=trials, seed=seed,
+                 rng=np.random.default_rng(seed))
+    code, src = _EstBlock(q, 2), _EstIID(p)
+    xs = _est_messages(src, seed, trials, n)
+    bits = [len(code.encode(x)) for x in xs]
+    assert m.trial_bits == tuple(bits) and m.total_bits == sum(bits)
+    assert (m.code, m.alphabet_size, m.n_symbols, m.trials, m.seed, m.block) == \
+        ("block-huffman", 3, n, trials, seed, 2)
+    assert m.roundtrip_ok is True and (m.source_order, m.model_order) == (0, 0)
+    bps = sum(bits) / (n * trials)
+    assert m.bits_per_symbol == bps
+    assert m.entropy_bits == pytest.approx(entropy(p), rel=1e-14)
+    assert m.cross_entropy_bits == pytest.approx(cross_entropy(p, q), rel=1e-14)
+    assert m.kl_bits == pytest.approx(cross_entropy(p, q) - entropy(p), rel=1e-12, abs=1e-15)
+    assert m.excess_bits == pytest.approx(bps - entropy(p), rel=1e-14)
+    # pair lengths 2, 3, 4 bits; the partial symbol costs q's k = 1 lengths (1, 2, 2)
+    w, lengths = (np.asarray(a) for a in code.unit_law(src))
+    mean = float(np.sum(w * lengths))
+    var = float(np.sum(w * (lengths - mean) ** 2))
+    dev = float(np.max(np.abs(lengths - mean)))
+    tail = 0.2 * 1 + 0.8 * 2
+    assert m.expected_bits_per_symbol == pytest.approx((5 * mean + tail) / n, rel=1e-14)
+    assert m.ci_method == "bernstein"
+    half = bernstein_half_width(var, dev, 5 * trials, DELTA) * 5 / n
+    excess = sum(bits) - sum(float(code.unit_bits(x).sum()) for x in xs) - trials * tail
+    assert np.sign(excess) == sign  # this seed's partial symbols cost more / less
+    lo = bps - half - max(0.0, excess) / (n * trials)
+    hi = bps + half - min(0.0, excess) / (n * trials)
+    assert m.ci99 == pytest.approx(_est_outward(lo, hi, bps), rel=1e-13)
+    for t in (m.encode_seconds, m.decode_seconds, m.sample_seconds, m.warmup_seconds):
+        assert 0.0 <= t < 60.0
+
+
+def test_a_block_code_shorter_than_one_unit_expects_its_partial_unit_alone():
+    # n = 2 < k = 3: no whole unit; theta = E[2 symbols of the k = 1 code] / 2
+    m = simulate([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "block-huffman", block=3, n=2, trials=4,
+                 rng=np.random.default_rng(2))
+    assert m.expected_bits_per_symbol == pytest.approx(1.8, rel=1e-14)
+    assert m.ci_method == "bernstein"
+    lo, hi = m.ci99
+    assert lo <= 1.8 <= hi and lo <= m.bits_per_symbol <= hi
+
+
+def test_adaptive_code_intervals_come_from_the_messages_with_the_coders_slack():
+    from simulator.bounds import LEVEL, t_half_width
+
+    p, q, n = [0.7, 0.3], [0.5, 0.5], 200
+    code = _est_build(q, "arithmetic", model="kt")
+    lo_slack, hi_slack = code.slack_bits  # (-8, +1)
+    for trials in (2, 3):
+        m = simulate(p, q, "arithmetic", model="kt", n=n, trials=trials,
+                     rng=np.random.default_rng(7))
+        bits = [len(code.encode(x)) for x in _est_messages(_EstIID(p), 7, trials, n)]
+        assert m.trial_bits == tuple(bits)
+        assert m.ci_method == "trials"
+        assert math.isnan(m.expected_bits_per_symbol)
+        assert math.isnan(m.model_cross_entropy_bits) and m.quantisation_gap_bits is None
+        bps = sum(bits) / (n * trials)
+        half = t_half_width(np.array(bits, dtype=np.float64) / n, LEVEL)
+        assert 0 < half < math.inf
+        lo, hi = bps - half - hi_slack / n, bps + half - lo_slack / n
+        assert m.ci99 == pytest.approx(_est_outward(lo, hi, bps), rel=1e-13)
+    one = simulate(p, q, "arithmetic", model="kt", n=n, rng=np.random.default_rng(7))
+    assert one.ci_method == "none" and one.ci99 == (-math.inf, math.inf)
+
+
+_EST_CHAIN = [[0.8, 0.1, 0.1], [0.3, 0.5, 0.2], [0.2, 0.2, 0.6]]
+
+
+@pytest.mark.parametrize("trials, method", [(19, "batch-means"), (20, "trials")])
+def test_a_dependent_source_switches_to_trials_at_batches_messages(trials, method):
+    from simulator.bounds import LEVEL, t_half_width
+    from simulator.engine import BATCHES
+    from simulator.sources import MarkovSource
+
+    assert BATCHES == 20
+    q, n = [0.5, 0.25, 0.25], 12
+    m = simulate(_EST_CHAIN, q, "huffman", n=n, trials=trials, rng=np.random.default_rng(3))
+    code, src = _EstHuffman(q), MarkovSource(_EST_CHAIN)
+    xs = _est_messages(src, 3, trials, n)
+    bits = [len(code.encode(x)) for x in xs]
+    assert m.trial_bits == tuple(bits) and m.ci_method == method
+    assert m.source_order == 1
+    bps = sum(bits) / (n * trials)
+    if method == "trials":
+        values = np.array(bits, dtype=np.float64) / n
+    else:  # ceil(20 / 19) = 2 batches of 6 units per message: 38 batch means
+        values = _est_batch_means(code, xs, n, 2)
+        assert len(values) == 38
+    half = t_half_width(values, LEVEL)
+    assert m.ci99 == pytest.approx(_est_outward(bps - half, bps + half, bps), rel=1e-13)
+    pi = np.asarray(src.marginal())
+    assert m.expected_bits_per_symbol == pytest.approx(float(pi @ [1, 2, 2]), rel=1e-14)
+
+
+@pytest.mark.parametrize("code, opts, n, batches", [
+    ("huffman", {}, 30, 20),  # 20 batches of 2 or 1 units (10 of each)
+    ("huffman", {}, 5, 5),  # fewer units than BATCHES: one unit per batch
+    ("huffman", {}, 2, 2),  # two batch means: still an interval
+    ("block-huffman", {"block": 2}, 25, 12),  # 12 pairs; the last batch also holds the 25th symbol
+    ("arithmetic", {}, 40, 20),  # lengths 1, 2, 2 exactly; the slack goes to the last batch
+])
+def test_one_message_of_a_chain_is_cut_into_batches_as_documented(code, opts, n, batches):
+    from simulator.bounds import LEVEL, t_half_width
+    from simulator.sources import MarkovSource
+
+    q = [0.5, 0.25, 0.25]
+    m = simulate(_EST_CHAIN, q, code, n=n, rng=np.random.default_rng(4), **opts)
+    c = _est_build(q, code, **opts)
+    xs = _est_messages(MarkovSource(_EST_CHAIN), 4, 1, n)
+    means = _est_batch_means(c, xs, n, batches)
+    bps = len(c.encode(xs[0])) / n
+    lo_slack, hi_slack = c.slack_bits
+    half = t_half_width(means, LEVEL)
+    assert m.ci_method == "batch-means" and math.isfinite(half)
+    lo, hi = bps - half - hi_slack / n, bps + half - lo_slack / n
+    assert m.ci99 == pytest.approx(_est_outward(lo, hi, bps), rel=1e-13)
+
+
+def test_one_batch_mean_is_no_interval():
+    m = simulate(_EST_CHAIN, [0.5, 0.25, 0.25], "huffman", n=1, rng=np.random.default_rng(4))
+    assert m.ci_method == "none" and m.ci99 == (-math.inf, math.inf)
+
+
+@pytest.mark.parametrize("p, q, code, opts, n, trials, chunk, unit_arrays", [
+    ([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "huffman", {}, 1000, 1, None, False),  # bernstein
+    ([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "block-huffman", {"block": 2}, 1000, 2, None, False),
+    # a partial unit: its excess needs the unit lengths
+    ([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "block-huffman", {"block": 2}, 1001, 2, 101, True),
+    (_EST_CHAIN, [0.5, 0.25, 0.25], "huffman", {}, 500, 1, 64, True),  # batch-means
+    (_EST_CHAIN, [0.5, 0.25, 0.25], "huffman", {}, 50, 20, None, False),  # trials
+    ([0.7, 0.3], [0.5, 0.5], "arithmetic", {"model": "kt"}, 300, 2, None, False),  # trials
+    ([0.7, 0.3], [0.5, 0.5], "arithmetic", {"model": "kt"}, 300, 1, None, False),  # none
+])
+def test_simulate_runs_within_exactly_its_estimated_peak_and_refuses_one_byte_less(
+        p, q, code, opts, n, trials, chunk, unit_arrays):
+    from simulator._validate import format_bytes as _est_format_bytes
+    from simulator.engine import CHUNK, as_source
+
+    # chunk=None is CHUNK; the chunk is rounded down to a multiple of k
+    need = _est_peak(_est_build(q, code, **opts), as_source(p), n, trials,
+                     unit_arrays=unit_arrays, chunk=CHUNK if chunk is None else chunk)
+    args = dict(n=n, trials=trials, chunk=chunk, rng=np.random.default_rng(0), **opts)
+    message = (f"n = {n} symbols per message needs about {_est_format_bytes(need)}, above "
+               f"the memory limit of {_est_format_bytes(need - 1)} (the memory_limit "
+               "argument); use a smaller n and more trials (messages are coded one at a time), "
+               "or raise the limit")
+    with pytest.raises(XentsimError, match="^" + _est_re.escape(message)):
+        simulate(p, q, code, memory_limit=need - 1, **args)
+    assert simulate(p, q, code, memory_limit=need, **args).n_symbols == n
+
+
+def test_more_workers_than_messages_are_not_counted_in_the_estimate():
+    from simulator.engine import as_source
+
+    p, q, n = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25], 1000
+    one = _est_peak(_EstHuffman(q), as_source(p), n, 1, unit_arrays=False)
+    # one message, a message too short to cut into pieces: one worker's working set
+    m = simulate(p, q, "huffman", n=n, jobs=3, memory_limit=one, rng=np.random.default_rng(0))
+    assert m.trial_bits == simulate(p, q, "huffman", n=n, rng=np.random.default_rng(0)).trial_bits
+    # two messages on two workers: two working sets, refused below that
+    two = _est_peak(_EstHuffman(q), as_source(p), n, 2, unit_arrays=False, jobs=2)
+    with pytest.raises(XentsimError, match=f"^n = {n} symbols per message"):
+        simulate(p, q, "huffman", n=n, trials=2, jobs=2, memory_limit=two - 1,
+                 rng=np.random.default_rng(0))
