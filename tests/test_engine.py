@@ -1022,7 +1022,9 @@ def test_simulate_names_a_bad_chunk_or_jobs_and_refuses_too_many_trials_under_th
         simulate([0.5, 0.5], [0.5, 0.5], "huffman", jobs=too_many, **args)
     # 100 records of TRIAL_BYTES = 6400 bytes > 1000: refused naming trials, not n
     with pytest.raises(XentsimError, match="^trials = 100 messages needs about 6.25 KiB, "
-                                           "above the memory limit of 1000 bytes"):
+                                           "above the memory limit of 1000 bytes "
+                                           r"\(the memory_limit argument\); use fewer trials, "
+                                           "or raise the limit"):
         simulate([0.5, 0.5], [0.5, 0.5], "huffman", trials=100, memory_limit=1000, **args)
 
 
@@ -1336,3 +1338,255 @@ def test_more_workers_than_messages_are_not_counted_in_the_estimate():
     with pytest.raises(XentsimError, match=f"^n = {n} symbols per message"):
         simulate(p, q, "huffman", n=n, trials=2, jobs=2, memory_limit=two - 1,
                  rng=np.random.default_rng(0))
+
+
+# ---- timings: a fake clock that moves only while the code or the sampler works, by a
+# power of two per call (sampling 1, encoding 2^8, decoding 2^16), so that every timing
+# field is an exact count of the work done in it
+
+class _EstClock:
+    COST = {"sample": 1.0, "encode": 2.0**8, "decode": 2.0**16}
+
+    def __init__(self):
+        self.now = 2.0**30
+        self.calls = {"sample": 0, "encode": 0, "decode": 0}
+
+    def __call__(self):
+        return self.now
+
+    def work(self, kind):
+        self.now += self.COST[kind]
+        self.calls[kind] += 1
+
+    def seconds(self, sample=0, encode=0, decode=0):
+        return sample * 1.0 + encode * 2.0**8 + decode * 2.0**16
+
+
+class _EstTimed:
+    """Delegates to ``inner``; the listed methods charge the clock, and the listed
+    factories return timed wrappers too."""
+
+    def __init__(self, inner, clock, charge, wrap=()):
+        self._inner, self._clock, self._charge, self._wrap = inner, clock, charge, wrap
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        if name in self._charge:
+            def charged(*a, **kw):
+                self._clock.work(self._charge[name])
+                return value(*a, **kw)
+            return charged
+        if name in self._wrap:
+            charge, wrap = self._wrap[name]
+            return lambda *a, **kw: _EstTimed(value(*a, **kw), self._clock, charge, wrap)
+        return value
+
+
+def _est_timed_code(code, clock):
+    return _EstTimed(code, clock, {"encode": "encode", "decode": "decode"},
+                     {"encoder": ({"push": "encode", "finish": "encode"}, {}),
+                      "decoder": ({"feed": "decode", "pull": "decode"}, {})})
+
+
+def _est_timed_source(source, clock):
+    stream = ({"next": "sample"}, {})
+    stream[1]["copy"] = stream  # copies of the sampler are timed too
+    return _EstTimed(source, clock, {"sample": "sample"}, {"stream": stream})
+
+
+# warming up: encode + decode of the prefix whole, then push, feed, finish, feed, pull
+_EST_WARM = dict(encode=3, decode=4)
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_each_timing_of_a_chunked_message_counts_exactly_its_own_work(monkeypatch, warm):
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    q = [0.5, 0.25, 0.25]
+    code, src = _est_timed_code(_EstHuffman(q), clock), _est_timed_source(_EstIID(q), clock)
+    rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, warm)
+    # 3 chunks (4 + 4 + 2): 3 draws; 3 pushes + finish; 3 feeds + the last feed + 3 pulls
+    assert rec.smp_s == clock.seconds(sample=3)
+    assert rec.enc_s == clock.seconds(encode=4)
+    assert rec.dec_s == clock.seconds(decode=7)
+    assert rec.warm_s == (clock.seconds(**_EST_WARM) if warm else 0.0)
+    assert rec.held_max == 4  # a prefix code's chunk is compared as soon as it is coded
+    assert rec.length == len(_EstHuffman(q).encode(
+        _EstIID(q).sample(10, rng=np.random.default_rng(0))))
+
+
+def test_each_timing_of_a_message_coded_whole_counts_exactly_its_own_work(monkeypatch):
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    q = [0.5, 0.25, 0.25]
+    code = _EstWhole(_est_timed_code(_EstHuffman(q), clock))
+    src = _EstNoStream(_est_timed_source(_EstIID(q), clock))  # sampled whole: one draw
+    rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, True)
+    assert (rec.smp_s, rec.enc_s, rec.dec_s) == (clock.seconds(sample=1),
+                                                 clock.seconds(encode=1), clock.seconds(decode=1))
+    assert rec.warm_s == clock.seconds(encode=1, decode=1)
+    assert rec.held_max == 10
+
+
+def test_redrawn_chunks_count_as_sampling_time(monkeypatch):
+    # a low-entropy arithmetic stream holds its bits back: waiting chunks are dropped
+    # and drawn again from a copy of the sampler; every draw is sampling time
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    p = [1 - 1e-9, 1e-9]
+    code, src = _est_timed_code(_EstArith(p), clock), _est_timed_source(_EstIID(p), clock)
+    n, chunk = 100_000, 1000
+    rec = engine_mod._code_message("a", code, src, np.random.default_rng(6), n, chunk, None,
+                                   False)
+    assert clock.calls["sample"] > n // chunk  # some chunks were drawn twice
+    # the bound of LAG_CHUNKS + 1 waiting chunks (the memory estimate's) is reached
+    assert rec.held_max == (engine_mod.LAG_CHUNKS + 1) * chunk
+    assert rec.smp_s == clock.seconds(sample=clock.calls["sample"])
+    assert rec.enc_s == clock.seconds(encode=clock.calls["encode"])
+    assert rec.dec_s == clock.seconds(decode=clock.calls["decode"])
+
+
+def test_simulate_sums_the_timings_of_its_messages_and_reports_warming_apart(monkeypatch):
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code",
+                        lambda *a, **kw: _est_timed_code(build(*a, **kw), clock))
+    q = [0.5, 0.25, 0.25]
+    m = simulate(_est_timed_source(_EstIID(q), clock), q, "huffman", n=10, trials=2, chunk=4,
+                 rng=np.random.default_rng(0))
+    # per message as above; warming: the sampler once (a draw) and the first message's coder
+    assert m.sample_seconds == clock.seconds(sample=2 * 3)
+    assert m.encode_seconds == clock.seconds(encode=2 * 4)
+    assert m.decode_seconds == clock.seconds(decode=2 * 7)
+    assert m.warmup_seconds == clock.seconds(sample=1, **_EST_WARM)
+
+
+def test_a_source_without_stream_or_a_code_without_encoder_gives_the_same_measurement(
+        monkeypatch):
+    p, q = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25]
+    args = dict(n=1001, trials=2, block=2, chunk=100, rng=np.random.default_rng(9))
+    ref = simulate(p, q, "block-huffman", **args)
+    whole = simulate(_EstNoStream(_EstIID(p)), q, "block-huffman",
+                     **dict(args, rng=np.random.default_rng(9)))
+    assert (whole.trial_bits, whole.ci99, whole.expected_bits_per_symbol) == \
+        (ref.trial_bits, ref.ci99, ref.expected_bits_per_symbol)
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstWhole(build(*a, **kw)))
+    coded_whole = simulate(p, q, "block-huffman", **dict(args, rng=np.random.default_rng(9)))
+    assert (coded_whole.trial_bits, coded_whole.ci99) == (ref.trial_bits, ref.ci99)
+
+
+def test_a_code_coded_whole_that_decodes_wrongly_is_named_with_the_position():
+    from simulator.errors import RoundTripError
+
+    class Wrong:  # decodes symbol 5 as another symbol
+        def __init__(self, code):
+            self._code = code
+
+        def __getattr__(self, name):
+            return getattr(self._code, name)
+
+        def decode(self, bits, n):
+            y = self._code.decode(bits, n).copy()
+            y[5] = (y[5] + 1) % 3
+            return y
+
+    code, src = _EstWhole(Wrong(_EstHuffman([0.5, 0.25, 0.25]))), _EstIID([0.2, 0.4, 0.4])
+    with pytest.raises(RoundTripError, match="^w: decoded message differs from the input at 5$"):
+        engine_mod._code_message("w", code, src, np.random.default_rng(0), 50, 8, None, False)
+
+
+def test_progress_true_shows_a_bar_over_all_symbols_and_closes_it(monkeypatch):
+    made = []
+
+    class Bar:
+        def __init__(self, total, stream=None, **kw):
+            self.total, self.seen, self.closed = total, [], False
+            made.append(self)
+
+        def __call__(self, done, total=None):
+            self.seen.append(done)
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(engine_mod, "ProgressBar", Bar)
+    simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=100, trials=3, chunk=40, progress=True,
+             rng=np.random.default_rng(0))
+    assert len(made) == 1 and made[0].total == 300 and made[0].closed
+    assert made[0].seen == [40, 80, 100, 140, 180, 200, 240, 280, 300]
+    simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=100, rng=np.random.default_rng(0))
+    assert len(made) == 1  # no progress: no bar
+
+
+def test_a_message_cut_across_workers_is_estimated_per_worker():
+    # more workers than messages, an i.i.d. PCG64 source and a prefix code: one message is
+    # cut into pieces, one per worker, and each worker holds its own working set
+    from simulator.engine import as_source
+
+    p, q, n, chunk = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25], 4000, 1000
+    code, src = _EstHuffman(q), as_source(p)
+    three = _est_peak(code, src, n, 1, unit_arrays=False, chunk=chunk, jobs=3)
+    with pytest.raises(XentsimError, match=f"^n = {n} symbols per message"):
+        simulate(p, q, "huffman", n=n, chunk=chunk, jobs=3, memory_limit=three - 1,
+                 rng=np.random.default_rng(0))
+    # the same run on an MT19937 generator cannot jump: it stays whole, in one process
+    one = _est_peak(code, src, n, 1, unit_arrays=False, chunk=chunk, jobs=1)
+    mt = np.random.Generator(np.random.MT19937(0))
+    m = simulate(p, q, "huffman", n=n, chunk=chunk, jobs=3, memory_limit=one, rng=mt)
+    assert m.n_symbols == n
+
+
+def test_simulate_checks_an_adaptive_models_tables_against_the_given_limit():
+    with pytest.raises(XentsimError, match=r"^order = 3 \(2\^3 contexts of 2 symbols\) needs "
+                                           "about 576 bytes, above the memory limit of 500 "
+                                           "bytes"):
+        simulate([0.5, 0.5], [0.5, 0.5], "arithmetic", model="kt", order=3, n=10,
+                 memory_limit=500, rng=np.random.default_rng(0))
+
+
+def test_a_source_with_an_invalid_marginal_is_refused_naming_p():
+    class Bad:
+        def __init__(self):
+            self._src = _EstIID([0.5, 0.5])
+
+        def __getattr__(self, name):
+            return getattr(self._src, name)
+
+        def marginal(self):
+            return np.array([0.5, 0.6])
+
+    with pytest.raises(XentsimError, match="^p sums to 1.1, not 1"):
+        simulate(Bad(), [0.5, 0.5], "huffman", n=10, rng=np.random.default_rng(0))
+
+
+def test_model_fields_of_static_arithmetic_codes_with_and_without_contexts():
+    from simulator.bounds import unit_spread
+    from simulator.sources import MarkovSource
+
+    p, q = [0.2, 0.4, 0.4], [0.6, 0.3, 0.1]
+    m = simulate(p, q, "arithmetic", n=100, rng=np.random.default_rng(0))
+    assert m.model_cross_entropy_bits == m.expected_bits_per_symbol  # order 0: the same
+    assert m.quantisation_gap_bits == pytest.approx(
+        m.expected_bits_per_symbol - m.cross_entropy_bits, abs=1e-15)
+    assert m.model_order == 0 and m.source_order == 0
+    chain = np.array(_EST_CHAIN)
+    c = simulate(chain, chain, "arithmetic", n=300, rng=np.random.default_rng(0))
+    code = _est_build(chain, "arithmetic")
+    h = unit_spread(code, MarkovSource(chain))[0]  # the stationary H(mu, q^)
+    assert c.model_order == 1 and c.source_order == 1
+    assert c.model_cross_entropy_bits == h
+    assert c.quantisation_gap_bits == pytest.approx(h - c.cross_entropy_bits, abs=1e-15)
+    assert 0 < abs(c.quantisation_gap_bits) < 1e-4
+    # the expectation counts the zero-padded start, unlike the stationary cost
+    e = code.expected_message_bits(MarkovSource(chain), 300) / 300
+    assert c.expected_bits_per_symbol == e != h
