@@ -1188,6 +1188,8 @@ def test_bernstein_fields_with_a_partial_unit_follow_the_documented_recipe(seed,
     assert m.cross_entropy_bits == pytest.approx(cross_entropy(p, q), rel=1e-14)
     assert m.kl_bits == pytest.approx(cross_entropy(p, q) - entropy(p), rel=1e-12, abs=1e-15)
     assert m.excess_bits == pytest.approx(bps - entropy(p), rel=1e-14)
+    assert (m.entropy_rate_bits, m.cross_entropy_rate_bits, m.kl_rate_bits) == \
+        (m.entropy_bits, m.cross_entropy_bits, m.kl_bits)
     # pair lengths 2, 3, 4 bits; the partial symbol costs q's k = 1 lengths (1, 2, 2)
     w, lengths = (np.asarray(a) for a in code.unit_law(src))
     mean = float(np.sum(w * lengths))
@@ -1274,12 +1276,14 @@ def test_a_dependent_source_switches_to_trials_at_batches_messages(trials, metho
     ("huffman", {}, 2, 2),  # two batch means: still an interval
     ("block-huffman", {"block": 2}, 25, 12),  # 12 pairs; the last batch also holds the 25th symbol
     ("arithmetic", {}, 40, 20),  # lengths 1, 2, 2 exactly; the slack goes to the last batch
+    ("arithmetic", {"q": [0.6, 0.3, 0.1]}, 40, 20),  # lengths that are not whole numbers
 ])
 def test_one_message_of_a_chain_is_cut_into_batches_as_documented(code, opts, n, batches):
     from simulator.bounds import LEVEL, t_half_width
     from simulator.sources import MarkovSource
 
-    q = [0.5, 0.25, 0.25]
+    opts = dict(opts)
+    q = opts.pop("q", [0.5, 0.25, 0.25])
     m = simulate(_EST_CHAIN, q, code, n=n, rng=np.random.default_rng(4), **opts)
     c = _est_build(q, code, **opts)
     xs = _est_messages(MarkovSource(_EST_CHAIN), 4, 1, n)
@@ -1430,6 +1434,12 @@ def test_each_timing_of_a_message_coded_whole_counts_exactly_its_own_work(monkey
                                                  clock.seconds(encode=1), clock.seconds(decode=1))
     assert rec.warm_s == clock.seconds(encode=1, decode=1)
     assert rec.held_max == 10
+    # a streaming source with a code coded whole: the message is drawn in one call
+    src = _est_timed_source(_EstIID(q), clock)
+    rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, False)
+    assert (rec.smp_s, rec.enc_s, rec.dec_s, rec.warm_s) == (clock.seconds(sample=1),
+                                                             clock.seconds(encode=1),
+                                                             clock.seconds(decode=1), 0.0)
 
 
 def test_redrawn_chunks_count_as_sampling_time(monkeypatch):
@@ -1452,7 +1462,8 @@ def test_redrawn_chunks_count_as_sampling_time(monkeypatch):
     assert rec.dec_s == clock.seconds(decode=clock.calls["decode"])
 
 
-def test_simulate_sums_the_timings_of_its_messages_and_reports_warming_apart(monkeypatch):
+@pytest.mark.parametrize("trials", [1, 3])
+def test_simulate_sums_the_timings_of_its_messages_and_reports_warming_apart(monkeypatch, trials):
     from types import SimpleNamespace
 
     clock = _EstClock()
@@ -1461,12 +1472,12 @@ def test_simulate_sums_the_timings_of_its_messages_and_reports_warming_apart(mon
     monkeypatch.setattr(engine_mod, "build_code",
                         lambda *a, **kw: _est_timed_code(build(*a, **kw), clock))
     q = [0.5, 0.25, 0.25]
-    m = simulate(_est_timed_source(_EstIID(q), clock), q, "huffman", n=10, trials=2, chunk=4,
-                 rng=np.random.default_rng(0))
+    m = simulate(_est_timed_source(_EstIID(q), clock), q, "huffman", n=10, trials=trials,
+                 chunk=4, rng=np.random.default_rng(0))
     # per message as above; warming: the sampler once (a draw) and the first message's coder
-    assert m.sample_seconds == clock.seconds(sample=2 * 3)
-    assert m.encode_seconds == clock.seconds(encode=2 * 4)
-    assert m.decode_seconds == clock.seconds(decode=2 * 7)
+    assert m.sample_seconds == clock.seconds(sample=trials * 3)
+    assert m.encode_seconds == clock.seconds(encode=trials * 4)
+    assert m.decode_seconds == clock.seconds(decode=trials * 7)
     assert m.warmup_seconds == clock.seconds(sample=1, **_EST_WARM)
 
 
@@ -1481,8 +1492,11 @@ def test_a_source_without_stream_or_a_code_without_encoder_gives_the_same_measur
         (ref.trial_bits, ref.ci99, ref.expected_bits_per_symbol)
     build = engine_mod.build_code
     monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstWhole(build(*a, **kw)))
-    coded_whole = simulate(p, q, "block-huffman", **dict(args, rng=np.random.default_rng(9)))
+    seen = []
+    coded_whole = simulate(p, q, "block-huffman", **dict(args, rng=np.random.default_rng(9)),
+                           progress=lambda done, total: seen.append((done, total)))
     assert (coded_whole.trial_bits, coded_whole.ci99) == (ref.trial_bits, ref.ci99)
+    assert seen == [(1001, 2002), (2002, 2002)]  # one step per message coded whole
 
 
 def test_a_code_coded_whole_that_decodes_wrongly_is_named_with_the_position():
@@ -1573,9 +1587,10 @@ def test_model_fields_of_static_arithmetic_codes_with_and_without_contexts():
     from simulator.bounds import unit_spread
     from simulator.sources import MarkovSource
 
-    p, q = [0.2, 0.4, 0.4], [0.6, 0.3, 0.1]
-    m = simulate(p, q, "arithmetic", n=100, rng=np.random.default_rng(0))
+    p, q = [0.5, 0.5], [0.9, 0.1]  # (at n = 11, n * H(p, q^) / n is not H(p, q^) in floats)
+    m = simulate(p, q, "arithmetic", n=11, rng=np.random.default_rng(0))
     assert m.model_cross_entropy_bits == m.expected_bits_per_symbol  # order 0: the same
+    assert (m.precision, m.model) == (24, "static")
     assert m.quantisation_gap_bits == pytest.approx(
         m.expected_bits_per_symbol - m.cross_entropy_bits, abs=1e-15)
     assert m.model_order == 0 and m.source_order == 0
@@ -1590,3 +1605,163 @@ def test_model_fields_of_static_arithmetic_codes_with_and_without_contexts():
     # the expectation counts the zero-padded start, unlike the stationary cost
     e = code.expected_message_bits(MarkovSource(chain), 300) / 300
     assert c.expected_bits_per_symbol == e != h
+    assert c.marginal_entropy_bits is None  # an order-1 q: no marginal decomposition
+    # an order-0 q coded by an order-0 code on the chain: H(pi, q) decomposed
+    z = simulate(chain, [0.5, 0.25, 0.25], "arithmetic", n=300, rng=np.random.default_rng(0))
+    pi = MarkovSource(chain).marginal()
+    from simulator.measures import entropy, kl_divergence
+    assert z.marginal_entropy_bits == pytest.approx(entropy(pi), rel=1e-13)
+    assert z.memory_bits == pytest.approx(entropy(pi) - z.entropy_rate_bits, rel=1e-12)
+    assert z.marginal_kl_bits == pytest.approx(kl_divergence(pi, [0.5, 0.25, 0.25]), rel=1e-12)
+    # adaptive counts with contexts are not an order-0 code: no decomposition either
+    a = simulate(chain, [0.5, 0.25, 0.25], "arithmetic", model="kt", order=1, n=300,
+                 rng=np.random.default_rng(0))
+    assert a.model_order == 1 and a.marginal_entropy_bits is None and a.memory_bits is None
+
+
+def test_simulate_codes_with_huffman_by_default_and_names_the_code_in_a_mismatch(monkeypatch):
+    from simulator.errors import RoundTripError
+
+    assert simulate([0.5, 0.5], [0.5, 0.5], n=10, rng=np.random.default_rng(0)).code == "huffman"
+
+    class Wrong:  # streams, but pulls symbol 5 wrong
+        def __init__(self, code):
+            self._code = code
+
+        def __getattr__(self, name):
+            return getattr(self._code, name)
+
+        def decoder(self, n):
+            inner, pulled = self._code.decoder(n), [0]
+
+            class Dec:
+                def __getattr__(self, name):
+                    return getattr(inner, name)
+
+                def pull(self, count):
+                    y = inner.pull(count).copy()
+                    if pulled[0] <= 5 < pulled[0] + count:
+                        y[5 - pulled[0]] ^= 1
+                    pulled[0] += count
+                    return y
+
+            return Dec()
+
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: Wrong(build(*a, **kw)))
+    with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
+                                             "at 5$"):
+        simulate([0.5, 0.5], [0.5, 0.5], "shannon", n=10, chunk=4, rng=np.random.default_rng(0))
+
+
+def test_a_zero_variance_code_gets_a_zero_width_interval_on_its_exact_value():
+    u = [0.25] * 4  # every codeword 2 bits
+    m = simulate(u, u, "huffman", n=100, trials=2, rng=np.random.default_rng(0))
+    assert m.ci_method == "bernstein" and m.expected_bits_per_symbol == 2.0
+    assert m.ci99 == _est_outward(2.0, 2.0, 2.0)
+
+
+def test_rates_of_a_source_without_its_own_rate_methods_come_from_its_block_law():
+    class Plain:  # an i.i.d. source that offers only the Source protocol
+        def __init__(self, p):
+            self._src = _EstIID(p)
+
+        def __getattr__(self, name):
+            if name in ("cross_entropy_rate_bits", "kl_rate_bits"):
+                raise AttributeError(name)
+            return getattr(self._src, name)
+
+    p, q = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25]
+    a = simulate(Plain(p), q, "huffman", n=10, rng=np.random.default_rng(0))
+    b = simulate(p, q, "huffman", n=10, rng=np.random.default_rng(0))
+    assert a.cross_entropy_bits == pytest.approx(b.cross_entropy_bits, rel=1e-14)
+    assert a.kl_bits == pytest.approx(b.kl_bits, rel=1e-12)
+
+
+class _EstHoarding:
+    """A prefix code whose encoder hands out its bits only every ``release`` pushes (and at
+    the end), so coded chunks wait for their bits; ``need_bits`` stays the true count."""
+
+    def __init__(self, code, release):
+        self._code, self._release = code, release
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def encoder(self):
+        inner, release = self._code.encoder(), self._release
+
+        class Enc:
+            def __init__(self):
+                self.pushes, self.held = 0, []
+
+            @property
+            def need_bits(self):
+                return inner.need_bits
+
+            def push(self, x):
+                self.held.append(inner.push(x))
+                self.pushes += 1
+                return self.flush() if self.pushes % release == 0 else self.held[0][:0]
+
+            def flush(self):
+                out = self.held[0][:0]
+                for b in self.held:
+                    out += b
+                self.held = []
+                return out
+
+            def finish(self):
+                self.held.append(inner.finish())
+                return self.flush()
+
+        return Enc()
+
+
+@pytest.mark.parametrize("release, draws, copies", [
+    # all bits at the end: the first chunk (drawn when none waited) and the last three
+    # keep their symbols; the other 16 are drawn again; a copy for each of chunks 2..20
+    (10**9, 20 + 16, 19),
+    # bits every 8 chunks: chunks 2-4 and 10-12 are dropped when chunks 5-7 and 13-15
+    # arrive (held > 4 chunks); chunks 8 and 16 bring the bits, and everything waiting is
+    # compared before anything more is dropped; chunks 1, 9 and 17 are drawn when none
+    # waits: no copy
+    (8, 20 + 6, 17),
+])
+def test_chunks_waiting_for_their_bits_are_dropped_and_drawn_again_exactly(release, draws,
+                                                                          copies):
+    # uniform symbols, so a chunk drawn again from a wrong position would not match
+    u = [1 / 3] * 3
+    counted = {"next": 0, "copy": 0}
+
+    class Counting:
+        def __init__(self, stream):
+            self._s = stream
+
+        def next(self, count):
+            counted["next"] += 1
+            return self._s.next(count)
+
+        def copy(self):
+            counted["copy"] += 1
+            return Counting(self._s.copy())
+
+    class Src:
+        def __init__(self):
+            self._src = _EstIID(u)
+
+        def __getattr__(self, name):
+            return getattr(self._src, name)
+
+        def stream(self, rng):
+            return Counting(self._src.stream(rng))
+
+    code = _EstHoarding(_EstHuffman(u), release)
+    n, chunk = 1000, 50  # 20 chunks
+    rec = engine_mod._code_message("h", code, Src(), np.random.default_rng(1), n, chunk, None,
+                                   False)
+    x = _EstIID(u).sample(n, rng=np.random.default_rng(1))
+    assert rec.length == len(_EstHuffman(u).encode(x))
+    assert rec.held_max == (engine_mod.LAG_CHUNKS + 1) * chunk
+    assert counted["copy"] == copies  # a copy for every chunk drawn while another waited
+    assert counted["next"] == draws
