@@ -1619,36 +1619,39 @@ def test_model_fields_of_static_arithmetic_codes_with_and_without_contexts():
     assert a.model_order == 1 and a.marginal_entropy_bits is None and a.memory_bits is None
 
 
+class _EstFlip5:
+    """A streaming code whose decoder pulls symbol 5 of the message wrong."""
+
+    def __init__(self, code):
+        self._code = code
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def decoder(self, n):
+        inner, pulled = self._code.decoder(n), [0]
+
+        class Dec:
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+            def pull(self, count):
+                y = inner.pull(count).copy()
+                if pulled[0] <= 5 < pulled[0] + count:
+                    y[5 - pulled[0]] ^= 1
+                pulled[0] += count
+                return y
+
+        return Dec()
+
+
 def test_simulate_codes_with_huffman_by_default_and_names_the_code_in_a_mismatch(monkeypatch):
     from simulator.errors import RoundTripError
 
     assert simulate([0.5, 0.5], [0.5, 0.5], n=10, rng=np.random.default_rng(0)).code == "huffman"
 
-    class Wrong:  # streams, but pulls symbol 5 wrong
-        def __init__(self, code):
-            self._code = code
-
-        def __getattr__(self, name):
-            return getattr(self._code, name)
-
-        def decoder(self, n):
-            inner, pulled = self._code.decoder(n), [0]
-
-            class Dec:
-                def __getattr__(self, name):
-                    return getattr(inner, name)
-
-                def pull(self, count):
-                    y = inner.pull(count).copy()
-                    if pulled[0] <= 5 < pulled[0] + count:
-                        y[5 - pulled[0]] ^= 1
-                    pulled[0] += count
-                    return y
-
-            return Dec()
-
     build = engine_mod.build_code
-    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: Wrong(build(*a, **kw)))
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstFlip5(build(*a, **kw)))
     with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
                                              "at 5$"):
         simulate([0.5, 0.5], [0.5, 0.5], "shannon", n=10, chunk=4, rng=np.random.default_rng(0))
@@ -1765,3 +1768,36 @@ def test_chunks_waiting_for_their_bits_are_dropped_and_drawn_again_exactly(relea
     assert rec.held_max == (engine_mod.LAG_CHUNKS + 1) * chunk
     assert counted["copy"] == copies  # a copy for every chunk drawn while another waited
     assert counted["next"] == draws
+
+
+class _EstInProcessPool(concurrent.futures.ThreadPoolExecutor):
+    """A one-thread pool in this process standing in for the worker processes; tasks get
+    pickled copies of their arguments, as in a process pool."""
+
+    def submit(self, fn, *args):
+        import pickle
+        copied = pickle.loads(pickle.dumps(args))
+        return super().submit(lambda: fn(*copied))
+
+
+@pytest.mark.parametrize("n, trials, chunk, steps", [
+    (100, 4, 1024, [100, 200, 300, 400]),  # one message per group, reported per group
+    (4096, 1, 1024, [1024, 2048, 3072, 4096]),  # one message cut into four pieces
+])
+def test_with_workers_progress_is_per_group_or_piece_and_a_mismatch_names_the_code(
+        monkeypatch, n, trials, chunk, steps):
+    from simulator.errors import RoundTripError
+
+    monkeypatch.setattr(engine_mod, "worker_pool",
+                        lambda jobs, init=None, initargs=(): _EstInProcessPool(
+                            max_workers=1, initializer=init, initargs=initargs))
+    seen = []
+    simulate([0.5, 0.25, 0.25], [0.5, 0.25, 0.25], "shannon", n=n, trials=trials, chunk=chunk,
+             jobs=2, rng=np.random.default_rng(0), progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(d, n * trials) for d in steps]
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstFlip5(build(*a, **kw)))
+    with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
+                                             "at 5$"):
+        simulate([0.5, 0.25, 0.25], [0.5, 0.25, 0.25], "shannon", n=n, trials=trials,
+                 chunk=chunk, jobs=2, rng=np.random.default_rng(0))
