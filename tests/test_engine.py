@@ -1801,3 +1801,17 @@ def test_with_workers_progress_is_per_group_or_piece_and_a_mismatch_names_the_co
                                              "at 5$"):
         simulate([0.5, 0.25, 0.25], [0.5, 0.25, 0.25], "shannon", n=n, trials=trials,
                  chunk=chunk, jobs=2, rng=np.random.default_rng(0))
+
+
+def test_the_rounding_pad_is_4_ulps_of_the_largest_value_involved_the_expectation_included():
+    # A chain that keeps its state w.p. 0.999, one message of 40 symbols: with this seed
+    # the message never leaves symbol 0 (a 1-bit codeword), so all 20 batch means are 1
+    # and the batch-means interval has zero width at 1 bit, far from theta = 2.25 bits
+    # (batches this short are far too correlated: the documented asymptotic caveat)
+    chain = np.full((4, 4), 0.001 / 3)
+    np.fill_diagonal(chain, 0.999)
+    m = simulate(chain, [0.5, 0.25, 0.125, 0.125], "huffman", n=40, rng=np.random.default_rng(18))
+    assert m.bits_per_symbol == 1.0 and m.expected_bits_per_symbol == 2.25
+    assert m.ci_method == "batch-means"
+    pad = 4 * math.ulp(2.25)  # twice 4 ulps of 1.0
+    assert m.ci99 == (1.0 - pad, 1.0 + pad)
