@@ -1074,7 +1074,8 @@ def test_build_code_defaults_to_huffman_and_passes_each_option_to_its_code():
     ([0.5, 0.5], dict(code="lz"), "code is 'lz'; choose one of huffman, shannon, "
                                   "block-huffman, arithmetic"),
     ([0.5, 0.5], dict(code=["huffman"]), "code is ['huffman']; choose one of"),
-    ([0.5, 0.5], dict(code="huffman", block=2), "block size is only for block-huffman, not huffman"),
+    ([0.5, 0.5], dict(code="huffman", block=2),
+     "block size is only for block-huffman, not huffman"),
     ([0.5, 0.5], dict(code="huffman", precision=12),
      "precision and model are only for arithmetic coding, not huffman"),
     ([0.5, 0.5], dict(code="shannon", model="kt"),
