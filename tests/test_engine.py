@@ -1060,3 +1060,980 @@ def test_one_process_first_error_is_raised_even_when_the_pieces_meet_only_a_late
                      rng=np.random.default_rng(1))
         errors.append(str(info.value))
     assert errors == ["wrong: decoded message differs from the input at 1000"] * 2
+
+
+# --- mutation: simulate and memory estimate
+# The memory estimate is pinned byte for byte to the parts its docstring lists, with
+# the numbers worked out by hand below; simulate's fields on small exact cases.
+
+from simulator.codes import BlockHuffmanCode as _EstBlock  # noqa: E402
+from simulator.codes import HuffmanCode as _EstHuffman  # noqa: E402
+from simulator.codes.arithmetic import ArithmeticCode as _EstArith  # noqa: E402
+from simulator.engine import (BASE_BYTES as _EST_BASE, SNAPSHOT_BYTES as _EST_SNAP,  # noqa: E402
+                              TRIAL_BYTES as _EST_TRIAL, _max_bits_per_symbol as _est_max_bits,
+                              build_code as _est_build, estimate_peak_bytes as _est_peak)
+from simulator.sources import IIDSource as _EstIID  # noqa: E402
+import re as _est_re  # noqa: E402
+
+
+class _EstWhole:
+    """A code seen without its streaming methods (simulate codes its messages whole)."""
+
+    def __init__(self, code):
+        self._code = code
+
+    def __getattr__(self, name):
+        if name in ("encoder", "decoder"):
+            raise AttributeError(name)
+        return getattr(self._code, name)
+
+
+class _EstNoStream:
+    """A source seen without ``stream`` (simulate samples its messages whole)."""
+
+    def __init__(self, source):
+        self._source = source
+
+    def __getattr__(self, name):
+        if name == "stream":
+            raise AttributeError(name)
+        return getattr(self._source, name)
+
+
+def _est_prefix():
+    # Huffman lengths [1, 2, 3, 3]; p never emits the two 3-bit symbols
+    return _EstHuffman([0.5, 0.25, 0.125, 0.125]), _EstIID([0.5, 0.5, 0.0, 0.0])
+
+
+def _est_block():
+    # k = 2 over q = (3/4, 1/4): pair lengths 1, 2, 3, 3 (the longest, 3, has p > 0)
+    return _EstBlock([0.75, 0.25], 2), _EstIID([0.5, 0.5])
+
+
+def test_max_bits_per_symbol_is_the_longest_codeword_p_can_emit_per_symbol():
+    code, src = _est_prefix()
+    assert _est_max_bits(code, src, 1000) == 2.0  # 3-bit codewords have p = 0: not counted
+    code, src = _est_block()
+    assert _est_max_bits(code, src, 1001) == 3 / 2 + 1.0  # + 1: a partial unit costs more
+    k3 = _EstBlock([0.75, 0.25], 3)  # triples: longest codeword 5 bits
+    assert _est_max_bits(k3, src, 10) == float(np.max(k3.unit_law(src)[1])) / 3 + 1.0 == 5 / 3 + 1
+    # adaptive counts (no unit law): log2(2n + K) + 1; 2 * 127 + 2 = 2^8
+    kt = _est_build([0.5, 0.5], "arithmetic", model="kt")
+    assert kt.unit_law(src) is None
+    assert _est_max_bits(kt, src, 127) == 9.0
+    assert _est_max_bits(kt, _EstIID([0.25, 0.25, 0.25, 0.25]), 6) == 5.0  # log2(16) + 1
+    # a source that emits only symbols q cannot code: no codeword can be emitted at all
+    assert _est_max_bits(_EstHuffman([0.5, 0.5, 0.0]), _EstIID([0.0, 0.0, 1.0]), 10) == 0.0
+
+
+@pytest.mark.parametrize("make, n", [(_est_prefix, 1000), (_est_block, 1001)])
+def test_max_bits_per_symbol_bounds_the_worst_real_message(make, n):
+    code, src = make()
+    w, lengths = code.unit_law(src)
+    k = code.symbols_per_unit
+    worst = int(np.argmax(np.where(np.asarray(w) > 0, lengths, -1)))  # the longest unit p emits
+    unit = [(worst // 2**(k - 1 - i)) % 2 for i in range(k)] if k > 1 else [worst]
+    x = np.array((unit * (n // k + 1))[:n], dtype=np.uint8)
+    bits = len(code.encode(x))
+    assert bits <= n * _est_max_bits(code, src, n)
+    if k == 1:  # a unit law of single symbols: the bound is reached
+        assert bits == n * _est_max_bits(code, src, n)
+
+
+def test_a_source_emitting_only_symbols_q_cannot_code_is_refused_by_the_coder_not_the_estimate():
+    with pytest.raises(UnencodableSymbolError, match="symbol 2 .*H\\(p,q\\) is infinite"):
+        simulate([0.0, 0.0, 1.0], [0.5, 0.5, 0.0], "huffman", n=100, rng=np.random.default_rng(0))
+
+
+# Each expected number below: 2 c item (symbols and decoded copy) + c (mask)
+# + 3 * ((c * max_bits + max(hi, 0)) / 8 + 64) (the bitstream three times, sized in bytes
+# with a 64-byte allowance) + 8 (c // k) and 16 c for k > 1 (unit lengths, coder
+# temporaries) + CONTEXT_BYTES c for a context code, truncated to an integer; a streaming
+# code adds (LAG_CHUNKS + 1) c item + (LAG_CHUNKS + 2) SNAPSHOT_BYTES, a source without
+# stream n item; then jobs * (work + BASE_BYTES) + TRIAL_BYTES * trials.
+def test_memory_estimate_of_a_prefix_code_coded_whole_is_the_sum_of_its_parts():
+    code, src = _est_prefix()  # K = 4: uint8 symbols; max bits 2
+    # 2000 + 1000 + 3 * (1000 * 2 / 8 + 64) = 3942
+    assert _est_peak(code, src, 1000, 3, unit_arrays=False, chunk=None) == \
+        3942 + _EST_BASE + 3 * _EST_TRIAL
+    # + 8 bytes per unit length
+    assert _est_peak(code, src, 1000, 3, unit_arrays=True, chunk=None) == \
+        3942 + 8000 + _EST_BASE + 3 * _EST_TRIAL
+    # a code that does not stream is coded whole whatever the chunk
+    assert _est_peak(_EstWhole(code), src, 1000, 3, unit_arrays=False, chunk=100) == \
+        3942 + _EST_BASE + 3 * _EST_TRIAL
+
+
+def test_memory_estimate_of_a_block_code_with_a_partial_unit_is_the_sum_of_its_parts():
+    code, src = _est_block()  # K = 2: uint8; max bits 3/2 + 1 = 2.5; n = 1001 = 2 * 500 + 1
+    # whole: 2002 + 1001 + 3 * (2502.5 / 8 + 64) + 8 * 500 + 16 * 1001 = 24149.4375
+    assert _est_peak(code, src, 1001, 1, unit_arrays=True, chunk=None) == \
+        24149 + _EST_BASE + _EST_TRIAL
+    # without unit arrays the coder temporaries remain: 24149.4375 - 4000
+    assert _est_peak(code, src, 1001, 1, unit_arrays=False, chunk=None) == \
+        20149 + _EST_BASE + _EST_TRIAL
+    # chunk 101 -> c = 100 (a multiple of k): 200 + 100 + 3 * (250 / 8 + 64) + 400 + 1600
+    # = 2585.75 -> 2585; + 5 * 100 (waiting chunks) + 6 * 4096 (sampler copies)
+    work = 2585 + 500 + 6 * _EST_SNAP
+    assert _est_peak(code, src, 1001, 5, unit_arrays=True, chunk=101) == \
+        work + _EST_BASE + 5 * _EST_TRIAL
+    assert _est_peak(code, src, 1001, 5, unit_arrays=True, chunk=101, jobs=2) == \
+        2 * (work + _EST_BASE) + 5 * _EST_TRIAL
+    # a source without stream is sampled whole: n more symbols
+    assert _est_peak(code, _EstNoStream(src), 1001, 5, unit_arrays=True, chunk=101) == \
+        work + 1001 + _EST_BASE + 5 * _EST_TRIAL
+    # a chunk below k is raised to one unit, and c never exceeds n
+    # c = 2: 4 + 2 + 3 * (5 / 8 + 64) + 8 + 32 = 239.875; + 5 * 2
+    assert _est_peak(code, src, 1001, 1, unit_arrays=True, chunk=1) == \
+        239 + 10 + 6 * _EST_SNAP + _EST_BASE + _EST_TRIAL
+    # c = n = 3: 6 + 3 + 3 * (7.5 / 8 + 64) + 8 + 48 = 259.8125; + 5 * 3
+    assert _est_peak(code, src, 3, 1, unit_arrays=True, chunk=1000) == \
+        259 + 15 + 6 * _EST_SNAP + _EST_BASE + _EST_TRIAL
+    # at k = 3 the coder temporaries (16 c) are there too, with unit arrays or not:
+    # max bits 5/3 + 1; c = 9: 18 + 9 + 3 * (24 / 8 + 64) + 8 * 3 + 144 = 396
+    k3 = _EstBlock([0.75, 0.25], 3)
+    assert _est_peak(k3, src, 9, 1, unit_arrays=True, chunk=None) == 396 + _EST_BASE + _EST_TRIAL
+    assert _est_peak(k3, src, 9, 1, unit_arrays=False, chunk=None) == 372 + _EST_BASE + _EST_TRIAL
+
+
+def test_memory_estimate_of_arithmetic_codes_counts_the_slack_and_the_adaptive_bound():
+    src = _EstIID([0.5, 0.5])
+    # static q = (1/2, 1/2): 1 bit per symbol, hi = +1 bit of slack
+    # 2000 + 1000 + 3 * ((1000 + 1) / 8 + 64) = 3567.375
+    assert _est_peak(_EstArith([0.5, 0.5]), src, 1000, 1, unit_arrays=False, chunk=None) == \
+        3567 + _EST_BASE + _EST_TRIAL
+    # adaptive kt, no unit law: log2(2 * 127 + 2) + 1 = 9 bits per symbol
+    # 254 + 127 + 3 * ((127 * 9 + 1) / 8 + 64) = 381 + 621 = 1002
+    kt = _est_build([0.5, 0.5], "arithmetic", model="kt")
+    assert _est_peak(kt, src, 127, 2, unit_arrays=False, chunk=None) == \
+        1002 + _EST_BASE + 2 * _EST_TRIAL
+    # in chunks of 50 the bound still uses the message length n = 127 (9 bits):
+    # 100 + 50 + 3 * ((50 * 9 + 1) / 8 + 64) = 511.125; + 5 * 50 + 6 sampler copies
+    assert _est_peak(kt, src, 127, 2, unit_arrays=False, chunk=50) == \
+        511 + 250 + 6 * _EST_SNAP + _EST_BASE + 2 * _EST_TRIAL
+
+
+def test_memory_estimate_counts_two_bytes_per_symbol_above_256_symbols():
+    u = np.full(300, 1 / 300)  # K = 300: uint16 symbols; Huffman lengths 8 and 9
+    code, src = _EstHuffman(u), _EstIID(u)
+    # 4000 + 1000 + 3 * (1000 * 9 / 8 + 64) = 8567
+    assert _est_peak(code, src, 1000, 1, unit_arrays=False, chunk=None) == \
+        8567 + _EST_BASE + _EST_TRIAL
+    # c = 100: 400 + 100 + 3 * (900 / 8 + 64) = 1029.5; + 5 * 100 * 2 + 6 copies + 1000 * 2
+    assert _est_peak(code, _EstNoStream(src), 1000, 1, unit_arrays=False, chunk=100) == \
+        1029 + 1000 + 6 * _EST_SNAP + 2000 + _EST_BASE + _EST_TRIAL
+
+
+def test_memory_estimate_of_a_context_code_adds_its_context_temporaries():
+    code = _est_build([[0.9, 0.1], [0.2, 0.8]], "huffman")  # order 1, every length 1 bit
+    src = _EstIID([0.5, 0.5])
+    # 1600 + 800 + 3 * (800 / 8 + 64) + 8 * 800 + 40 * 800 = 41292
+    assert _est_peak(code, src, 800, 1, unit_arrays=True, chunk=None) == \
+        41292 + _EST_BASE + _EST_TRIAL
+
+
+def test_simulate_names_a_bad_chunk_or_jobs_and_refuses_too_many_trials_under_the_given_limit():
+    args = dict(n=100, rng=np.random.default_rng(0))
+    with pytest.raises(XentsimError, match="^chunk is 0, must be >= 1"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", chunk=0, **args)
+    with pytest.raises(XentsimError, match="^jobs is 0, must be >= 1"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", jobs=0, **args)
+    too_many = engine_mod.MAX_JOBS + 1
+    with pytest.raises(XentsimError, match=f"^jobs is {too_many}, must be <= {too_many - 1}"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", jobs=too_many, **args)
+    # 100 records of TRIAL_BYTES = 6400 bytes > 1000: refused naming trials, not n
+    with pytest.raises(XentsimError, match="^trials = 100 messages needs about 6.25 KiB, "
+                                           "above the memory limit of 1000 bytes "
+                                           r"\(the memory_limit argument\); use fewer trials, "
+                                           "or raise the limit"):
+        simulate([0.5, 0.5], [0.5, 0.5], "huffman", trials=100, memory_limit=1000, **args)
+
+
+def test_check_model_q_returns_a_pmf_with_order_0_or_a_matrix_with_its_order():
+    from simulator.distributions import Pmf
+    from simulator.engine import check_model_q
+
+    q, m = check_model_q(Pmf([0.25, 0.75]))
+    assert m == 0 and q.tolist() == [0.25, 0.75]
+    q, m = check_model_q([0.25, 0.75])
+    assert m == 0 and q.tolist() == [0.25, 0.75]
+    q, m = check_model_q([[0.25, 0.75]])  # a (1, K) matrix is the order-0 pmf: 1-D
+    assert m == 0 and q.ndim == 1 and q.tolist() == [0.25, 0.75]
+    q, m = check_model_q([[0.9, 0.1], [0.2, 0.8]])
+    assert m == 1 and q.tolist() == [[0.9, 0.1], [0.2, 0.8]] and not q.flags.writeable
+    q, m = check_model_q(np.full((4, 2), 0.5))  # order 2: K^2 rows
+    assert m == 2 and q.shape == (4, 2)
+
+
+@pytest.mark.parametrize("q, message", [
+    ([0.5, 0.6], "q sums to 1.1, not 1"),
+    ([[0.5, 0.5], [1.0]], "q is not a vector of numbers"),  # ragged: not a matrix
+    ([[0.5, 0.6]], "q row 0 sums to 1.1, not 1"),
+    ([[0.5, 0.5], [0.5, 0.5], [1.0, 0.0]], "q has 3 rows and 2 columns"),
+])
+def test_check_model_q_names_q_in_its_refusals(q, message):
+    from simulator.engine import check_model_q
+
+    with pytest.raises(XentsimError, match="^" + _est_re.escape(message)):
+        check_model_q(q)
+
+
+def test_build_code_defaults_to_huffman_and_passes_each_option_to_its_code():
+    from simulator.codes import ContextArithmeticCode, ContextHuffmanCode
+
+    assert type(_est_build([0.5, 0.25, 0.25])) is _EstHuffman
+    assert _est_build([0.5, 0.5], "block-huffman", block=3).symbols_per_unit == 3
+    a = _est_build([0.5, 0.5], "arithmetic", precision=12)
+    assert a.report() == {"precision": 12, "model": "static"}
+    assert _est_build([0.5, 0.5], "arithmetic", model="laplace").report()["model"] == "laplace"
+    c = _est_build([0.5, 0.5], "arithmetic", model="kt", order=2, memory_limit=1000)
+    assert isinstance(c, ContextArithmeticCode) and c.report()["order"] == 2
+    assert isinstance(_est_build([[0.9, 0.1], [0.2, 0.8]]), ContextHuffmanCode)
+
+
+@pytest.mark.parametrize("q, kwargs, message", [
+    ([0.5, 0.5], dict(code="lz"), "code is 'lz'; choose one of huffman, shannon, "
+                                  "block-huffman, arithmetic"),
+    ([0.5, 0.5], dict(code=["huffman"]), "code is ['huffman']; choose one of"),
+    ([0.5, 0.5], dict(code="huffman", block=2),
+     "block size is only for block-huffman, not huffman"),
+    ([0.5, 0.5], dict(code="huffman", precision=12),
+     "precision and model are only for arithmetic coding, not huffman"),
+    ([0.5, 0.5], dict(code="shannon", model="kt"),
+     "precision and model are only for arithmetic coding, not shannon"),
+    ([0.5, 0.5], dict(code="huffman", order=1),
+     "order (of an adaptive context model) is only for arithmetic coding, not huffman"),
+    ([0.5, 0.5], dict(code="block-huffman"), "block-huffman needs a block size k (--block K)"),
+    ([[0.9, 0.1], [0.2, 0.8]], dict(code="shannon"),
+     "q is an order-1 model (a markov: spec); shannon is built from a pmf: use huffman or "
+     "arithmetic, or give an i.i.d. q"),
+    ([[0.9, 0.1], [0.2, 0.8]], dict(code="block-huffman", block=2), "q is an order-1 model"),
+    # 24 K^order (K + 1) = 24 * 8 * 3 = 576 bytes of tables, above the given 100
+    ([0.5, 0.5], dict(code="arithmetic", model="kt", order=3, memory_limit=100),
+     "order = 3 (2^3 contexts of 2 symbols) needs about 576 bytes, above the memory limit "
+     "of 100 bytes"),
+])
+def test_build_code_refuses_a_bad_combination_with_its_exact_message(q, kwargs, message):
+    with pytest.raises(XentsimError, match="^" + _est_re.escape(message)):
+        _est_build(q, **kwargs)
+
+
+def test_context_order_of_is_the_reported_order_and_0_for_other_codes():
+    from simulator.engine import context_order_of
+
+    assert context_order_of(_EstHuffman([0.5, 0.5])) == 0  # report() has no order
+    assert context_order_of(_EstArith([0.5, 0.5])) == 0
+    assert context_order_of(_est_build(np.full((4, 2), 0.5))) == 2
+    assert context_order_of(_est_build([0.5, 0.5], "arithmetic", model="kt", order=1)) == 1
+
+    class Reports:
+        def __init__(self, report):
+            self._report = report
+
+        def report(self):
+            return self._report
+
+    assert context_order_of(Reports({"order": None})) == 0
+    assert context_order_of(Reports({"order": 0})) == 0
+    assert context_order_of(Reports({"order": 3})) == 3
+
+
+def test_check_equal_names_the_first_differing_position_in_the_message():
+    from simulator.engine import _check_equal
+    from simulator.errors import RoundTripError
+
+    x = np.array([0, 1, 2, 3, 4], dtype=np.uint8)
+    _check_equal("c", x, x.copy(), 10)  # equal: silent
+    y = np.array([0, 1, 7, 7, 4], dtype=np.uint8)  # first difference at index 2
+    with pytest.raises(RoundTripError, match="^c: decoded message differs from the input at 12$"):
+        _check_equal("c", x, y, 10)
+    with pytest.raises(RoundTripError, match="at 2$"):
+        _check_equal("c", x, y, 0)
+    # a decoded message of another length: no position (-1)
+    with pytest.raises(RoundTripError, match="^c: decoded message differs from the input at -1$"):
+        _check_equal("c", x, x[:4], 10)
+
+
+# ---- simulate's fields, recomputed from the messages themselves (each message is drawn
+# again from its own generator of rng.spawn(trials), as simulate's docstring states)
+
+def _est_messages(src, seed, trials, n):
+    return [src.sample(n, rng=child) for child in np.random.default_rng(seed).spawn(trials)]
+
+
+def _est_outward(lo, hi, *values):
+    pad = 4 * math.ulp(max(abs(v) for v in (lo, hi, *values) if math.isfinite(v)))
+    return lo - pad, hi + pad
+
+
+def _est_batch_means(code, xs, n, batches):
+    """Batch means as documented: each message's whole units cut into ``batches``
+    consecutive batches (sizes equal up to one, the larger first); the partial unit and
+    the slack (real length minus the unit lengths) go to the last batch."""
+    k = code.symbols_per_unit
+    nb, r = divmod(n, k)
+    sizes = [nb // batches + (1 if j < nb % batches else 0) for j in range(batches)]
+    means = []
+    for x in xs:
+        units = code.unit_bits(x)
+        length = len(code.encode(x))
+        start = 0
+        for j, size in enumerate(sizes):
+            s = float(np.sum(units[start:start + size]))
+            sym = size * k
+            if j == batches - 1:
+                s += length - float(np.sum(units))
+                sym += r
+            means.append(s / sym)
+            start += size
+    return means
+
+
+@pytest.mark.parametrize("seed, sign", [(0, -1), (1, +1)])
+def test_bernstein_fields_with_a_partial_unit_follow_the_documented_recipe(seed, sign):
+    from simulator.bounds import DELTA, bernstein_half_width
+    from simulator.measures import cross_entropy, entropy
+
+    p, q, n, trials = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25], 11, 3  # k = 2: 5 units + 1 symbol
+    m = simulate(p, q, "block-huffman", block=2, n=n, trials=trials, seed=seed,
+                 rng=np.random.default_rng(seed))
+    code, src = _EstBlock(q, 2), _EstIID(p)
+    xs = _est_messages(src, seed, trials, n)
+    bits = [len(code.encode(x)) for x in xs]
+    assert m.trial_bits == tuple(bits) and m.total_bits == sum(bits)
+    assert (m.code, m.alphabet_size, m.n_symbols, m.trials, m.seed, m.block) == \
+        ("block-huffman", 3, n, trials, seed, 2)
+    assert m.roundtrip_ok is True and (m.source_order, m.model_order) == (0, 0)
+    bps = sum(bits) / (n * trials)
+    assert m.bits_per_symbol == bps
+    assert m.entropy_bits == pytest.approx(entropy(p), rel=1e-14)
+    assert m.cross_entropy_bits == pytest.approx(cross_entropy(p, q), rel=1e-14)
+    assert m.kl_bits == pytest.approx(cross_entropy(p, q) - entropy(p), rel=1e-12, abs=1e-15)
+    assert m.excess_bits == pytest.approx(bps - entropy(p), rel=1e-14)
+    assert (m.entropy_rate_bits, m.cross_entropy_rate_bits, m.kl_rate_bits) == \
+        (m.entropy_bits, m.cross_entropy_bits, m.kl_bits)
+    # pair lengths 2, 3, 4 bits; the partial symbol costs q's k = 1 lengths (1, 2, 2)
+    w, lengths = (np.asarray(a) for a in code.unit_law(src))
+    mean = float(np.sum(w * lengths))
+    var = float(np.sum(w * (lengths - mean) ** 2))
+    dev = float(np.max(np.abs(lengths - mean)))
+    tail = 0.2 * 1 + 0.8 * 2
+    assert m.expected_bits_per_symbol == pytest.approx((5 * mean + tail) / n, rel=1e-14)
+    assert m.ci_method == "bernstein"
+    half = bernstein_half_width(var, dev, 5 * trials, DELTA) * 5 / n
+    excess = sum(bits) - sum(float(code.unit_bits(x).sum()) for x in xs) - trials * tail
+    assert np.sign(excess) == sign  # this seed's partial symbols cost more / less
+    lo = bps - half - max(0.0, excess) / (n * trials)
+    hi = bps + half - min(0.0, excess) / (n * trials)
+    assert m.ci99 == pytest.approx(_est_outward(lo, hi, bps), rel=1e-13)
+    for t in (m.encode_seconds, m.decode_seconds, m.sample_seconds, m.warmup_seconds):
+        assert 0.0 <= t < 60.0
+
+
+def test_a_block_code_shorter_than_one_unit_expects_its_partial_unit_alone():
+    # n = 2 < k = 3: no whole unit; theta = E[2 symbols of the k = 1 code] / 2
+    m = simulate([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "block-huffman", block=3, n=2, trials=4,
+                 rng=np.random.default_rng(2))
+    assert m.expected_bits_per_symbol == pytest.approx(1.8, rel=1e-14)
+    assert m.ci_method == "bernstein"
+    lo, hi = m.ci99
+    assert lo <= 1.8 <= hi and lo <= m.bits_per_symbol <= hi
+
+
+def test_adaptive_code_intervals_come_from_the_messages_with_the_coders_slack():
+    from simulator.bounds import LEVEL, t_half_width
+
+    p, q, n = [0.7, 0.3], [0.5, 0.5], 200
+    code = _est_build(q, "arithmetic", model="kt")
+    lo_slack, hi_slack = code.slack_bits  # (-8, +1)
+    for trials in (2, 3):
+        m = simulate(p, q, "arithmetic", model="kt", n=n, trials=trials,
+                     rng=np.random.default_rng(7))
+        bits = [len(code.encode(x)) for x in _est_messages(_EstIID(p), 7, trials, n)]
+        assert m.trial_bits == tuple(bits)
+        assert m.ci_method == "trials"
+        assert math.isnan(m.expected_bits_per_symbol)
+        assert math.isnan(m.model_cross_entropy_bits) and m.quantisation_gap_bits is None
+        bps = sum(bits) / (n * trials)
+        half = t_half_width(np.array(bits, dtype=np.float64) / n, LEVEL)
+        assert 0 < half < math.inf
+        lo, hi = bps - half - hi_slack / n, bps + half - lo_slack / n
+        assert m.ci99 == pytest.approx(_est_outward(lo, hi, bps), rel=1e-13)
+    one = simulate(p, q, "arithmetic", model="kt", n=n, rng=np.random.default_rng(7))
+    assert one.ci_method == "none" and one.ci99 == (-math.inf, math.inf)
+
+
+_EST_CHAIN = [[0.8, 0.1, 0.1], [0.3, 0.5, 0.2], [0.2, 0.2, 0.6]]
+
+
+@pytest.mark.parametrize("trials, method", [(19, "batch-means"), (20, "trials")])
+def test_a_dependent_source_switches_to_trials_at_batches_messages(trials, method):
+    from simulator.bounds import LEVEL, t_half_width
+    from simulator.engine import BATCHES
+    from simulator.sources import MarkovSource
+
+    assert BATCHES == 20
+    q, n = [0.5, 0.25, 0.25], 12
+    m = simulate(_EST_CHAIN, q, "huffman", n=n, trials=trials, rng=np.random.default_rng(3))
+    code, src = _EstHuffman(q), MarkovSource(_EST_CHAIN)
+    xs = _est_messages(src, 3, trials, n)
+    bits = [len(code.encode(x)) for x in xs]
+    assert m.trial_bits == tuple(bits) and m.ci_method == method
+    assert m.source_order == 1
+    bps = sum(bits) / (n * trials)
+    if method == "trials":
+        values = np.array(bits, dtype=np.float64) / n
+    else:  # ceil(20 / 19) = 2 batches of 6 units per message: 38 batch means
+        values = _est_batch_means(code, xs, n, 2)
+        assert len(values) == 38
+    half = t_half_width(values, LEVEL)
+    assert m.ci99 == pytest.approx(_est_outward(bps - half, bps + half, bps), rel=1e-13)
+    pi = np.asarray(src.marginal())
+    assert m.expected_bits_per_symbol == pytest.approx(float(pi @ [1, 2, 2]), rel=1e-14)
+
+
+@pytest.mark.parametrize("code, opts, n, batches", [
+    ("huffman", {}, 30, 20),  # 20 batches of 2 or 1 units (10 of each)
+    ("huffman", {}, 5, 5),  # fewer units than BATCHES: one unit per batch
+    ("huffman", {}, 2, 2),  # two batch means: still an interval
+    ("block-huffman", {"block": 2}, 25, 12),  # 12 pairs; the last batch also holds the 25th symbol
+    ("arithmetic", {}, 40, 20),  # lengths 1, 2, 2 exactly; the slack goes to the last batch
+    ("arithmetic", {"q": [0.6, 0.3, 0.1]}, 40, 20),  # lengths that are not whole numbers
+])
+def test_one_message_of_a_chain_is_cut_into_batches_as_documented(code, opts, n, batches):
+    from simulator.bounds import LEVEL, t_half_width
+    from simulator.sources import MarkovSource
+
+    opts = dict(opts)
+    q = opts.pop("q", [0.5, 0.25, 0.25])
+    m = simulate(_EST_CHAIN, q, code, n=n, rng=np.random.default_rng(4), **opts)
+    c = _est_build(q, code, **opts)
+    xs = _est_messages(MarkovSource(_EST_CHAIN), 4, 1, n)
+    means = _est_batch_means(c, xs, n, batches)
+    bps = len(c.encode(xs[0])) / n
+    lo_slack, hi_slack = c.slack_bits
+    half = t_half_width(means, LEVEL)
+    assert m.ci_method == "batch-means" and math.isfinite(half)
+    lo, hi = bps - half - hi_slack / n, bps + half - lo_slack / n
+    assert m.ci99 == pytest.approx(_est_outward(lo, hi, bps), rel=1e-13)
+
+
+def test_one_batch_mean_is_no_interval():
+    m = simulate(_EST_CHAIN, [0.5, 0.25, 0.25], "huffman", n=1, rng=np.random.default_rng(4))
+    assert m.ci_method == "none" and m.ci99 == (-math.inf, math.inf)
+
+
+@pytest.mark.parametrize("p, q, code, opts, n, trials, chunk, unit_arrays", [
+    ([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "huffman", {}, 1000, 1, None, False),  # bernstein
+    ([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "block-huffman", {"block": 2}, 1000, 2, None, False),
+    # a partial unit: its excess needs the unit lengths
+    ([0.2, 0.4, 0.4], [0.5, 0.25, 0.25], "block-huffman", {"block": 2}, 1001, 2, 101, True),
+    (_EST_CHAIN, [0.5, 0.25, 0.25], "huffman", {}, 500, 1, 64, True),  # batch-means
+    (_EST_CHAIN, [0.5, 0.25, 0.25], "huffman", {}, 50, 20, None, False),  # trials
+    ([0.7, 0.3], [0.5, 0.5], "arithmetic", {"model": "kt"}, 300, 2, None, False),  # trials
+    ([0.7, 0.3], [0.5, 0.5], "arithmetic", {"model": "kt"}, 300, 1, None, False),  # none
+])
+def test_simulate_runs_within_exactly_its_estimated_peak_and_refuses_one_byte_less(
+        p, q, code, opts, n, trials, chunk, unit_arrays):
+    from simulator._validate import format_bytes as _est_format_bytes
+    from simulator.engine import CHUNK, as_source
+
+    # chunk=None is CHUNK; the chunk is rounded down to a multiple of k
+    need = _est_peak(_est_build(q, code, **opts), as_source(p), n, trials,
+                     unit_arrays=unit_arrays, chunk=CHUNK if chunk is None else chunk)
+    args = dict(n=n, trials=trials, chunk=chunk, rng=np.random.default_rng(0), **opts)
+    message = (f"n = {n} symbols per message needs about {_est_format_bytes(need)}, above "
+               f"the memory limit of {_est_format_bytes(need - 1)} (the memory_limit "
+               "argument); use a smaller n and more trials (messages are coded one at a time), "
+               "or raise the limit")
+    with pytest.raises(XentsimError, match="^" + _est_re.escape(message)):
+        simulate(p, q, code, memory_limit=need - 1, **args)
+    assert simulate(p, q, code, memory_limit=need, **args).n_symbols == n
+
+
+def test_more_workers_than_messages_are_not_counted_in_the_estimate():
+    from simulator.engine import as_source
+
+    p, q, n = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25], 1000
+    one = _est_peak(_EstHuffman(q), as_source(p), n, 1, unit_arrays=False)
+    # one message, a message too short to cut into pieces: one worker's working set
+    m = simulate(p, q, "huffman", n=n, jobs=3, memory_limit=one, rng=np.random.default_rng(0))
+    assert m.trial_bits == simulate(p, q, "huffman", n=n, rng=np.random.default_rng(0)).trial_bits
+    # two messages on two workers: two working sets, refused below that
+    two = _est_peak(_EstHuffman(q), as_source(p), n, 2, unit_arrays=False, jobs=2)
+    with pytest.raises(XentsimError, match=f"^n = {n} symbols per message"):
+        simulate(p, q, "huffman", n=n, trials=2, jobs=2, memory_limit=two - 1,
+                 rng=np.random.default_rng(0))
+
+
+# ---- timings: a fake clock that moves only while the code or the sampler works, by a
+# power of two per call (sampling 1, encoding 2^8, decoding 2^16), so that every timing
+# field is an exact count of the work done in it
+
+class _EstClock:
+    COST = {"sample": 1.0, "encode": 2.0**8, "decode": 2.0**16}
+
+    def __init__(self):
+        self.now = 2.0**30
+        self.calls = {"sample": 0, "encode": 0, "decode": 0}
+
+    def __call__(self):
+        return self.now
+
+    def work(self, kind):
+        self.now += self.COST[kind]
+        self.calls[kind] += 1
+
+    def seconds(self, sample=0, encode=0, decode=0):
+        return sample * 1.0 + encode * 2.0**8 + decode * 2.0**16
+
+
+class _EstTimed:
+    """Delegates to ``inner``; the listed methods charge the clock, and the listed
+    factories return timed wrappers too."""
+
+    def __init__(self, inner, clock, charge, wrap=()):
+        self._inner, self._clock, self._charge, self._wrap = inner, clock, charge, wrap
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        if name in self._charge:
+            def charged(*a, **kw):
+                self._clock.work(self._charge[name])
+                return value(*a, **kw)
+            return charged
+        if name in self._wrap:
+            charge, wrap = self._wrap[name]
+            return lambda *a, **kw: _EstTimed(value(*a, **kw), self._clock, charge, wrap)
+        return value
+
+
+def _est_timed_code(code, clock):
+    return _EstTimed(code, clock, {"encode": "encode", "decode": "decode"},
+                     {"encoder": ({"push": "encode", "finish": "encode"}, {}),
+                      "decoder": ({"feed": "decode", "pull": "decode"}, {})})
+
+
+def _est_timed_source(source, clock):
+    stream = ({"next": "sample"}, {})
+    stream[1]["copy"] = stream  # copies of the sampler are timed too
+    return _EstTimed(source, clock, {"sample": "sample"}, {"stream": stream})
+
+
+# warming up: encode + decode of the prefix whole, then push, feed, finish, feed, pull
+_EST_WARM = dict(encode=3, decode=4)
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_each_timing_of_a_chunked_message_counts_exactly_its_own_work(monkeypatch, warm):
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    q = [0.5, 0.25, 0.25]
+    code, src = _est_timed_code(_EstHuffman(q), clock), _est_timed_source(_EstIID(q), clock)
+    rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, warm)
+    # 3 chunks (4 + 4 + 2): 3 draws; 3 pushes + finish; 3 feeds + the last feed + 3 pulls
+    assert rec.smp_s == clock.seconds(sample=3)
+    assert rec.enc_s == clock.seconds(encode=4)
+    assert rec.dec_s == clock.seconds(decode=7)
+    assert rec.warm_s == (clock.seconds(**_EST_WARM) if warm else 0.0)
+    assert rec.held_max == 4  # a prefix code's chunk is compared as soon as it is coded
+    assert rec.length == len(_EstHuffman(q).encode(
+        _EstIID(q).sample(10, rng=np.random.default_rng(0))))
+
+
+def test_each_timing_of_a_message_coded_whole_counts_exactly_its_own_work(monkeypatch):
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    q = [0.5, 0.25, 0.25]
+    code = _EstWhole(_est_timed_code(_EstHuffman(q), clock))
+    src = _EstNoStream(_est_timed_source(_EstIID(q), clock))  # sampled whole: one draw
+    rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, True)
+    assert (rec.smp_s, rec.enc_s, rec.dec_s) == (clock.seconds(sample=1),
+                                                 clock.seconds(encode=1), clock.seconds(decode=1))
+    assert rec.warm_s == clock.seconds(encode=1, decode=1)
+    assert rec.held_max == 10
+    # a streaming source with a code coded whole: the message is drawn in one call
+    src = _est_timed_source(_EstIID(q), clock)
+    rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, False)
+    assert (rec.smp_s, rec.enc_s, rec.dec_s, rec.warm_s) == (clock.seconds(sample=1),
+                                                             clock.seconds(encode=1),
+                                                             clock.seconds(decode=1), 0.0)
+
+
+def test_redrawn_chunks_count_as_sampling_time(monkeypatch):
+    # a low-entropy arithmetic stream holds its bits back: waiting chunks are dropped
+    # and drawn again from a copy of the sampler; every draw is sampling time
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    p = [1 - 1e-9, 1e-9]
+    code, src = _est_timed_code(_EstArith(p), clock), _est_timed_source(_EstIID(p), clock)
+    n, chunk = 100_000, 1000
+    rec = engine_mod._code_message("a", code, src, np.random.default_rng(6), n, chunk, None,
+                                   False)
+    assert clock.calls["sample"] > n // chunk  # some chunks were drawn twice
+    # the bound of LAG_CHUNKS + 1 waiting chunks (the memory estimate's) is reached
+    assert rec.held_max == (engine_mod.LAG_CHUNKS + 1) * chunk
+    assert rec.smp_s == clock.seconds(sample=clock.calls["sample"])
+    assert rec.enc_s == clock.seconds(encode=clock.calls["encode"])
+    assert rec.dec_s == clock.seconds(decode=clock.calls["decode"])
+
+
+@pytest.mark.parametrize("trials", [1, 3])
+def test_simulate_sums_the_timings_of_its_messages_and_reports_warming_apart(monkeypatch, trials):
+    from types import SimpleNamespace
+
+    clock = _EstClock()
+    monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code",
+                        lambda *a, **kw: _est_timed_code(build(*a, **kw), clock))
+    q = [0.5, 0.25, 0.25]
+    m = simulate(_est_timed_source(_EstIID(q), clock), q, "huffman", n=10, trials=trials,
+                 chunk=4, rng=np.random.default_rng(0))
+    # per message as above; warming: the sampler once (a draw) and the first message's coder
+    assert m.sample_seconds == clock.seconds(sample=trials * 3)
+    assert m.encode_seconds == clock.seconds(encode=trials * 4)
+    assert m.decode_seconds == clock.seconds(decode=trials * 7)
+    assert m.warmup_seconds == clock.seconds(sample=1, **_EST_WARM)
+
+
+def test_a_source_without_stream_or_a_code_without_encoder_gives_the_same_measurement(
+        monkeypatch):
+    p, q = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25]
+    args = dict(n=1001, trials=2, block=2, chunk=100, rng=np.random.default_rng(9))
+    ref = simulate(p, q, "block-huffman", **args)
+    whole = simulate(_EstNoStream(_EstIID(p)), q, "block-huffman",
+                     **dict(args, rng=np.random.default_rng(9)))
+    assert (whole.trial_bits, whole.ci99, whole.expected_bits_per_symbol) == \
+        (ref.trial_bits, ref.ci99, ref.expected_bits_per_symbol)
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstWhole(build(*a, **kw)))
+    seen = []
+    coded_whole = simulate(p, q, "block-huffman", **dict(args, rng=np.random.default_rng(9)),
+                           progress=lambda done, total: seen.append((done, total)))
+    assert (coded_whole.trial_bits, coded_whole.ci99) == (ref.trial_bits, ref.ci99)
+    assert seen == [(1001, 2002), (2002, 2002)]  # one step per message coded whole
+
+
+def test_a_code_coded_whole_that_decodes_wrongly_is_named_with_the_position():
+    from simulator.errors import RoundTripError
+
+    class Wrong:  # decodes symbol 5 as another symbol
+        def __init__(self, code):
+            self._code = code
+
+        def __getattr__(self, name):
+            return getattr(self._code, name)
+
+        def decode(self, bits, n):
+            y = self._code.decode(bits, n).copy()
+            y[5] = (y[5] + 1) % 3
+            return y
+
+    code, src = _EstWhole(Wrong(_EstHuffman([0.5, 0.25, 0.25]))), _EstIID([0.2, 0.4, 0.4])
+    with pytest.raises(RoundTripError, match="^w: decoded message differs from the input at 5$"):
+        engine_mod._code_message("w", code, src, np.random.default_rng(0), 50, 8, None, False)
+
+
+def test_progress_true_shows_a_bar_over_all_symbols_and_closes_it(monkeypatch):
+    made = []
+
+    class Bar:
+        def __init__(self, total, stream=None, **kw):
+            self.total, self.seen, self.closed = total, [], False
+            made.append(self)
+
+        def __call__(self, done, total=None):
+            self.seen.append(done)
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(engine_mod, "ProgressBar", Bar)
+    simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=100, trials=3, chunk=40, progress=True,
+             rng=np.random.default_rng(0))
+    assert len(made) == 1 and made[0].total == 300 and made[0].closed
+    assert made[0].seen == [40, 80, 100, 140, 180, 200, 240, 280, 300]
+    simulate([0.5, 0.5], [0.5, 0.5], "huffman", n=100, rng=np.random.default_rng(0))
+    assert len(made) == 1  # no progress: no bar
+
+
+def test_a_message_cut_across_workers_is_estimated_per_worker():
+    # more workers than messages, an i.i.d. PCG64 source and a prefix code: one message is
+    # cut into pieces, one per worker, and each worker holds its own working set
+    from simulator.engine import as_source
+
+    p, q, n, chunk = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25], 4000, 1000
+    code, src = _EstHuffman(q), as_source(p)
+    three = _est_peak(code, src, n, 1, unit_arrays=False, chunk=chunk, jobs=3)
+    with pytest.raises(XentsimError, match=f"^n = {n} symbols per message"):
+        simulate(p, q, "huffman", n=n, chunk=chunk, jobs=3, memory_limit=three - 1,
+                 rng=np.random.default_rng(0))
+    # the same run on an MT19937 generator cannot jump: it stays whole, in one process
+    one = _est_peak(code, src, n, 1, unit_arrays=False, chunk=chunk, jobs=1)
+    mt = np.random.Generator(np.random.MT19937(0))
+    m = simulate(p, q, "huffman", n=n, chunk=chunk, jobs=3, memory_limit=one, rng=mt)
+    assert m.n_symbols == n
+
+
+def test_simulate_checks_an_adaptive_models_tables_against_the_given_limit():
+    with pytest.raises(XentsimError, match=r"^order = 3 \(2\^3 contexts of 2 symbols\) needs "
+                                           "about 576 bytes, above the memory limit of 500 "
+                                           "bytes"):
+        simulate([0.5, 0.5], [0.5, 0.5], "arithmetic", model="kt", order=3, n=10,
+                 memory_limit=500, rng=np.random.default_rng(0))
+
+
+def test_a_source_with_an_invalid_marginal_is_refused_naming_p():
+    class Bad:
+        def __init__(self):
+            self._src = _EstIID([0.5, 0.5])
+
+        def __getattr__(self, name):
+            return getattr(self._src, name)
+
+        def marginal(self):
+            return np.array([0.5, 0.6])
+
+    with pytest.raises(XentsimError, match="^p sums to 1.1, not 1"):
+        simulate(Bad(), [0.5, 0.5], "huffman", n=10, rng=np.random.default_rng(0))
+
+
+def test_model_fields_of_static_arithmetic_codes_with_and_without_contexts():
+    from simulator.bounds import unit_spread
+    from simulator.sources import MarkovSource
+
+    p, q = [0.5, 0.5], [0.9, 0.1]  # (at n = 11, n * H(p, q^) / n is not H(p, q^) in floats)
+    m = simulate(p, q, "arithmetic", n=11, rng=np.random.default_rng(0))
+    assert m.model_cross_entropy_bits == m.expected_bits_per_symbol  # order 0: the same
+    assert (m.precision, m.model) == (24, "static")
+    assert m.quantisation_gap_bits == pytest.approx(
+        m.expected_bits_per_symbol - m.cross_entropy_bits, abs=1e-15)
+    assert m.model_order == 0 and m.source_order == 0
+    chain = np.array(_EST_CHAIN)
+    c = simulate(chain, chain, "arithmetic", n=300, rng=np.random.default_rng(0))
+    code = _est_build(chain, "arithmetic")
+    h = unit_spread(code, MarkovSource(chain))[0]  # the stationary H(mu, q^)
+    assert c.model_order == 1 and c.source_order == 1
+    assert c.model_cross_entropy_bits == h
+    assert c.quantisation_gap_bits == pytest.approx(h - c.cross_entropy_bits, abs=1e-15)
+    assert 0 < abs(c.quantisation_gap_bits) < 1e-4
+    # the expectation counts the zero-padded start, unlike the stationary cost
+    e = code.expected_message_bits(MarkovSource(chain), 300) / 300
+    assert c.expected_bits_per_symbol == e != h
+    assert c.marginal_entropy_bits is None  # an order-1 q: no marginal decomposition
+    # an order-0 q coded by an order-0 code on the chain: H(pi, q) decomposed
+    z = simulate(chain, [0.5, 0.25, 0.25], "arithmetic", n=300, rng=np.random.default_rng(0))
+    pi = MarkovSource(chain).marginal()
+    from simulator.measures import entropy, kl_divergence
+    assert z.marginal_entropy_bits == pytest.approx(entropy(pi), rel=1e-13)
+    assert z.memory_bits == pytest.approx(entropy(pi) - z.entropy_rate_bits, rel=1e-12)
+    assert z.marginal_kl_bits == pytest.approx(kl_divergence(pi, [0.5, 0.25, 0.25]), rel=1e-12)
+    # adaptive counts with contexts are not an order-0 code: no decomposition either
+    a = simulate(chain, [0.5, 0.25, 0.25], "arithmetic", model="kt", order=1, n=300,
+                 rng=np.random.default_rng(0))
+    assert a.model_order == 1 and a.marginal_entropy_bits is None and a.memory_bits is None
+
+
+class _EstFlip5:
+    """A streaming code whose decoder pulls symbol 5 of the message wrong."""
+
+    def __init__(self, code):
+        self._code = code
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def decoder(self, n):
+        inner, pulled = self._code.decoder(n), [0]
+
+        class Dec:
+            def __getattr__(self, name):
+                return getattr(inner, name)
+
+            def pull(self, count):
+                y = inner.pull(count).copy()
+                if pulled[0] <= 5 < pulled[0] + count:
+                    y[5 - pulled[0]] ^= 1
+                pulled[0] += count
+                return y
+
+        return Dec()
+
+
+def test_simulate_codes_with_huffman_by_default_and_names_the_code_in_a_mismatch(monkeypatch):
+    from simulator.errors import RoundTripError
+
+    assert simulate([0.5, 0.5], [0.5, 0.5], n=10, rng=np.random.default_rng(0)).code == "huffman"
+
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstFlip5(build(*a, **kw)))
+    with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
+                                             "at 5$"):
+        simulate([0.5, 0.5], [0.5, 0.5], "shannon", n=10, chunk=4, rng=np.random.default_rng(0))
+
+
+def test_a_zero_variance_code_gets_a_zero_width_interval_on_its_exact_value():
+    u = [0.25] * 4  # every codeword 2 bits
+    m = simulate(u, u, "huffman", n=100, trials=2, rng=np.random.default_rng(0))
+    assert m.ci_method == "bernstein" and m.expected_bits_per_symbol == 2.0
+    assert m.ci99 == _est_outward(2.0, 2.0, 2.0)
+
+
+def test_rates_of_a_source_without_its_own_rate_methods_come_from_its_block_law():
+    class Plain:  # an i.i.d. source that offers only the Source protocol
+        def __init__(self, p):
+            self._src = _EstIID(p)
+
+        def __getattr__(self, name):
+            if name in ("cross_entropy_rate_bits", "kl_rate_bits"):
+                raise AttributeError(name)
+            return getattr(self._src, name)
+
+    p, q = [0.2, 0.4, 0.4], [0.5, 0.25, 0.25]
+    a = simulate(Plain(p), q, "huffman", n=10, rng=np.random.default_rng(0))
+    b = simulate(p, q, "huffman", n=10, rng=np.random.default_rng(0))
+    assert a.cross_entropy_bits == pytest.approx(b.cross_entropy_bits, rel=1e-14)
+    assert a.kl_bits == pytest.approx(b.kl_bits, rel=1e-12)
+
+
+class _EstHoarding:
+    """A prefix code whose encoder hands out its bits only every ``release`` pushes (and at
+    the end), so coded chunks wait for their bits; ``need_bits`` stays the true count."""
+
+    def __init__(self, code, release):
+        self._code, self._release = code, release
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def encoder(self):
+        inner, release = self._code.encoder(), self._release
+
+        class Enc:
+            def __init__(self):
+                self.pushes, self.held = 0, []
+
+            @property
+            def need_bits(self):
+                return inner.need_bits
+
+            def push(self, x):
+                self.held.append(inner.push(x))
+                self.pushes += 1
+                return self.flush() if self.pushes % release == 0 else self.held[0][:0]
+
+            def flush(self):
+                out = self.held[0][:0]
+                for b in self.held:
+                    out += b
+                self.held = []
+                return out
+
+            def finish(self):
+                self.held.append(inner.finish())
+                return self.flush()
+
+        return Enc()
+
+
+@pytest.mark.parametrize("release, draws, copies", [
+    # all bits at the end: the first chunk (drawn when none waited) and the last three
+    # keep their symbols; the other 16 are drawn again; a copy for each of chunks 2..20
+    (10**9, 20 + 16, 19),
+    # bits every 8 chunks: chunks 2-4 and 10-12 are dropped when chunks 5-7 and 13-15
+    # arrive (held > 4 chunks); chunks 8 and 16 bring the bits, and everything waiting is
+    # compared before anything more is dropped; chunks 1, 9 and 17 are drawn when none
+    # waits: no copy
+    (8, 20 + 6, 17),
+])
+def test_chunks_waiting_for_their_bits_are_dropped_and_drawn_again_exactly(release, draws,
+                                                                          copies):
+    # uniform symbols, so a chunk drawn again from a wrong position would not match
+    u = [1 / 3] * 3
+    counted = {"next": 0, "copy": 0}
+
+    class Counting:
+        def __init__(self, stream):
+            self._s = stream
+
+        def next(self, count):
+            counted["next"] += 1
+            return self._s.next(count)
+
+        def copy(self):
+            counted["copy"] += 1
+            return Counting(self._s.copy())
+
+    class Src:
+        def __init__(self):
+            self._src = _EstIID(u)
+
+        def __getattr__(self, name):
+            return getattr(self._src, name)
+
+        def stream(self, rng):
+            return Counting(self._src.stream(rng))
+
+    code = _EstHoarding(_EstHuffman(u), release)
+    n, chunk = 1000, 50  # 20 chunks
+    rec = engine_mod._code_message("h", code, Src(), np.random.default_rng(1), n, chunk, None,
+                                   False)
+    x = _EstIID(u).sample(n, rng=np.random.default_rng(1))
+    assert rec.length == len(_EstHuffman(u).encode(x))
+    assert rec.held_max == (engine_mod.LAG_CHUNKS + 1) * chunk
+    assert counted["copy"] == copies  # a copy for every chunk drawn while another waited
+    assert counted["next"] == draws
+
+
+class _EstInProcessPool(concurrent.futures.ThreadPoolExecutor):
+    """A one-thread pool in this process standing in for the worker processes; tasks get
+    pickled copies of their arguments, as in a process pool."""
+
+    def submit(self, fn, *args):
+        import pickle
+        copied = pickle.loads(pickle.dumps(args))
+        return super().submit(lambda: fn(*copied))
+
+
+@pytest.mark.parametrize("n, trials, chunk, steps", [
+    (100, 4, 1024, [100, 200, 300, 400]),  # one message per group, reported per group
+    (4096, 1, 1024, [1024, 2048, 3072, 4096]),  # one message cut into four pieces
+])
+def test_with_workers_progress_is_per_group_or_piece_and_a_mismatch_names_the_code(
+        monkeypatch, n, trials, chunk, steps):
+    from simulator.errors import RoundTripError
+
+    monkeypatch.setattr(engine_mod, "worker_pool",
+                        lambda jobs, init=None, initargs=(): _EstInProcessPool(
+                            max_workers=1, initializer=init, initargs=initargs))
+    seen = []
+    simulate([0.5, 0.25, 0.25], [0.5, 0.25, 0.25], "shannon", n=n, trials=trials, chunk=chunk,
+             jobs=2, rng=np.random.default_rng(0), progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(d, n * trials) for d in steps]
+    build = engine_mod.build_code
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstFlip5(build(*a, **kw)))
+    with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
+                                             "at 5$"):
+        simulate([0.5, 0.25, 0.25], [0.5, 0.25, 0.25], "shannon", n=n, trials=trials,
+                 chunk=chunk, jobs=2, rng=np.random.default_rng(0))
+
+
+def test_the_rounding_pad_is_4_ulps_of_the_largest_value_involved_the_expectation_included():
+    # A chain that keeps its state w.p. 0.999, one message of 40 symbols: with this seed
+    # the message never leaves symbol 0 (a 1-bit codeword), so all 20 batch means are 1
+    # and the batch-means interval has zero width at 1 bit, far from theta = 2.25 bits
+    # (batches this short are far too correlated: the documented asymptotic caveat)
+    chain = np.full((4, 4), 0.001 / 3)
+    np.fill_diagonal(chain, 0.999)
+    m = simulate(chain, [0.5, 0.25, 0.125, 0.125], "huffman", n=40, rng=np.random.default_rng(18))
+    assert m.bits_per_symbol == 1.0 and m.expected_bits_per_symbol == 2.25
+    assert m.ci_method == "batch-means"
+    pad = 4 * math.ulp(2.25)  # twice 4 ulps of 1.0
+    assert m.ci99 == (1.0 - pad, 1.0 + pad)
