@@ -861,3 +861,20 @@ def test_block_code_renormalises_q_to_the_k_within_the_sum_tolerance():
     # outside it: the tuple weights must be renormalised before the Huffman code sees them
     block = BlockHuffmanCode([0.5 + 9e-10, 0.5], 10)
     assert block.block.lengths.tolist() == [10] * 1024
+
+
+def test_expected_bits_of_an_empty_or_sub_block_message_are_never_nan():
+    # 0 x inf was NaN ("no closed form"): a message shorter than one block from a p that
+    # emits a symbol q cannot code costs inf, and an empty message costs 0 bits.
+    from simulator.engine import simulate
+
+    p, q = [0.5, 0.499999999999, 1e-12], [0.5, 0.5, 0.0]
+    block = BlockHuffmanCode(q, 3)
+    assert block.expected_message_bits_p(p, 2) == math.inf
+    assert block.expected_message_bits_p(p, 0) == 0.0
+    assert block.expected_message_bits_p([0.5, 0.5, 0.0], 4) == 4.0  # 1 block + 1 symbol
+    assert HuffmanCode(q).expected_message_bits_p(p, 0) == 0.0
+    assert HuffmanCode(q).expected_message_bits_p(p, 1) == math.inf
+    m = simulate([0.5, 0.5 - 1e-12, 1e-12], q, "block-huffman", block=3, n=2,
+                 rng=np.random.default_rng(0))
+    assert m.expected_bits_per_symbol == math.inf

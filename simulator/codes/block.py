@@ -141,8 +141,9 @@ class BlockHuffmanCode:
     def expected_message_bits_p(self, p, n: int) -> float:
         """Exact expected bits of an n-symbol message: whole blocks plus the partial one."""
         nb, r = divmod(n, self.k)
-        tail = self.single.expected_length(p) if r else 0.0
-        return nb * self.expected_length(p) + r * tail
+        whole = nb * self.expected_length(p) if nb else 0.0  # (0 blocks cost 0, also when
+        tail = r * self.single.expected_length(p) if r else 0.0  # a block costs inf)
+        return whole + tail
 
     def _split(self, symbols: np.ndarray):
         """(base-K index of each whole block, the partial block), after refusing the first

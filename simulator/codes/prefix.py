@@ -247,8 +247,9 @@ class PrefixCode:
         return self.expected_length(p)
 
     def expected_message_bits_p(self, p, n: int) -> float:
-        """Exact expected length in bits of an n-symbol message from p."""
-        return n * self.expected_length(p)
+        """Exact expected length in bits of an n-symbol message from p (0 when n = 0,
+        also when a symbol p can emit has no codeword)."""
+        return n * self.expected_length(p) if n else 0.0
 
     # ------------------------------------------------------------------ Code interface
 
