@@ -126,7 +126,7 @@ def main() -> None:
     if "--sample" in args:
         path = Path(args[args.index("--sample") + 1])
         sample = frozenset(ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
-                           if ln.strip())
+                           if ln.strip() and not ln.startswith("#"))
     rows = summarise(sys.stdin, sample)
     print(f"{'group':42s} {'killed':>7s} {'total':>6s} {'score':>7s} {'non-eq':>7s} {'score':>7s}  other")
     for r in rows:
