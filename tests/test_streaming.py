@@ -783,3 +783,130 @@ def test_a_round_trip_failure_in_a_worker_names_the_code(monkeypatch):
     with pytest.raises(RoundTripError, match=r"^wrong-stream: decoded message differs from "
                                              r"the input at 0$"):
         simulate(P3, Q3, "wrong-stream", n=800, jobs=2, chunk=100, rng=np.random.default_rng(5))
+
+
+# --- mutation: engine, round 2
+# The split decision, the spawned generators, which worker messages warm the kernels,
+# the parent check of a worker, and the outward rounding of an interval.
+
+import signal  # noqa: E402
+
+_P2, _Q2 = np.array([0.6, 0.25, 0.15]), np.array([0.3, 0.3, 0.4])
+
+
+class _NoStream:
+    """An i.i.d. source without ``stream`` (only ``sample``)."""
+
+    independent = True
+
+    def __init__(self, p):
+        self._inner = IIDSource(p)
+        self.n_symbols = self._inner.n_symbols
+
+    def sample(self, n, *, rng):
+        return self._inner.sample(n, rng=rng)
+
+    def marginal(self):
+        return self._inner.marginal()
+
+    def block_law(self, k):
+        return self._inner.block_law(k)
+
+    def entropy_rate_bits(self):
+        return self._inner.entropy_rate_bits()
+
+
+class _DrawsOnStream(_NoStream):
+    """An i.i.d. streaming source whose ``stream`` takes one draw from the generator
+    it is given before handing out symbols."""
+
+    def stream(self, rng):
+        rng.random()
+        return self._inner.stream(rng)
+
+
+def test_a_message_is_cut_into_pieces_from_two_whole_chunks_on():
+    src, code = IIDSource(_P2), HuffmanCode(_Q2)
+    rng = np.random.default_rng(3)
+    assert engine._splits_messages(code, src, 2048, 1024, 1, 2, rng)
+    assert engine._splits_messages(code, src, 2048, 1024, 1, 2)  # no rng: a PCG64 probe
+    assert not engine._splits_messages(code, src, 2047, 1024, 1, 2, rng)
+    assert not engine._splits_messages(code, src, 2048, 1024, 2, 2, rng)  # a message each
+    assert not engine._splits_messages(code, src, 2048, 1024, 1, 1, rng)  # one worker
+
+
+def test_an_iid_source_without_a_stream_is_never_cut_and_runs_in_one_process():
+    src = _NoStream(_P2)
+    assert not engine._splits_messages(HuffmanCode(_Q2), src, 4096, 1024, 1, 2,
+                                       np.random.default_rng(3))
+    one = simulate(src, _Q2, "huffman", n=4096, chunk=1024, rng=np.random.default_rng(4))
+    two = simulate(src, _Q2, "huffman", n=4096, chunk=1024, jobs=2,
+                   rng=np.random.default_rng(4))
+    assert two.trial_bits == one.trial_bits
+
+
+def test_deciding_whether_to_cut_leaves_the_callers_generator_where_it_was():
+    rng = np.random.default_rng(8)
+    before = rng.bit_generator.state
+    assert engine._splits_messages(HuffmanCode(_Q2), _DrawsOnStream(_P2), 4096, 1024, 1, 2, rng)
+    assert rng.bit_generator.state == before
+
+
+def test_the_spawned_generators_are_rng_spawn_trials_in_order_whatever_the_chunk():
+    want = [g.random() for g in np.random.default_rng(6).spawn(7)]
+    for chunk in (1, 2, 3, 7, 1024):
+        got = [g.random() for g in engine._spawned(np.random.default_rng(6), 7, chunk)]
+        assert got == want
+
+
+def _worker_state(monkeypatch, n=3000):
+    src = IIDSource(_P2)
+    monkeypatch.setattr(engine, "_WORKER_STATE", dict(
+        name="huffman", coder=HuffmanCode(_Q2), source=src, n=n, chunk=1024,
+        starts=np.zeros(1, dtype=np.int64), integer=True, unit_arrays=False))
+
+
+def test_a_worker_warms_the_kernels_on_the_first_message_of_a_warm_group_only(monkeypatch):
+    _worker_state(monkeypatch)
+    warm = engine._run_trials(0, np.random.default_rng(2).spawn(3), True)
+    assert warm[0].warm_s > 0 and [r.warm_s for r in warm[1:]] == [0.0, 0.0]
+    cold = engine._run_trials(0, np.random.default_rng(2).spawn(3), False)
+    assert [r.warm_s for r in cold] == [0.0, 0.0, 0.0]
+    assert [r.length for r in cold] == [r.length for r in warm]  # warming changes no bits
+
+
+def test_a_worker_warms_the_kernels_on_a_piece_only_when_asked(monkeypatch):
+    _worker_state(monkeypatch)
+    warm = engine._run_piece(np.random.default_rng(2).spawn(1)[0], 1024, 2048, True)
+    cold = engine._run_piece(np.random.default_rng(2).spawn(1)[0], 1024, 2048, False)
+    assert warm.warm_s > 0 and cold.warm_s == 0.0 and warm.length == cold.length
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_parent_check_asks_linux_for_sigkill_and_signals_no_living_process():
+    """die_with_parent run here, with this process as the "parent" it checks (alive, not
+    our parent): it sets PR_SET_PDEATHSIG to SIGKILL and sends no signal (kill(pid, 0)).
+    The death signal this process had before is put back."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    old = ctypes.c_int(-1)
+    assert libc.prctl(2, ctypes.byref(old), 0, 0, 0) == 0  # PR_GET_PDEATHSIG
+    got, now = [], ctypes.c_int(-1)
+    previous = {s: signal.signal(s, lambda num, frame: got.append(num))
+                for s in (signal.SIGHUP, signal.SIGUSR1)}
+    try:
+        engine.die_with_parent(os.getpid())
+        libc.prctl(2, ctypes.byref(now), 0, 0, 0)
+        os.kill(os.getpid(), signal.SIGUSR1)  # a real signal does arrive here (control)
+    finally:
+        libc.prctl(1, old.value, 0, 0, 0)
+        for s, h in previous.items():
+            signal.signal(s, h)
+    assert now.value == signal.SIGKILL
+    assert got == [signal.SIGUSR1]
+
+
+def test_outward_pads_by_4_ulps_of_the_largest_finite_magnitude_and_keeps_infinities():
+    assert engine._outward((1.0, 2.0), 3.0, math.inf) == (1.0 - 4 * math.ulp(3.0),
+                                                           2.0 + 4 * math.ulp(3.0))
+    assert engine._outward((-math.inf, math.inf)) == (-math.inf, math.inf)
+    assert engine._outward((-math.inf, math.inf), math.nan, math.inf) == (-math.inf, math.inf)
