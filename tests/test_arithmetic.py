@@ -973,3 +973,155 @@ def test_damage_reasons_are_filled_on_first_use_in_a_fresh_process(monkeypatch):
         with pytest.raises(XentsimError) as err:
             decoder(bitarray("1" * 64), m, x.size)
         assert str(err.value) == garbage
+
+
+# --- mutation: plan validation, round 2
+# (arithmetic._make_plan / _plan refusals word for word, the static decoder's tables,
+# messages of every integer layout, streaming refusals)
+
+from simulator.codes.arithmetic import ArithmeticStreamDecoder, ArithmeticStreamEncoder  # noqa: E402
+
+
+def _const(cum, **kw):
+    return Tables(cum=np.asarray(cum), **{"precision": 8, **kw})
+
+
+def _big_const(K=(1 << 16) + 1, b=17):
+    # one row of K + 1 > 2^16 entries: symbol 0 has frequency 0, the last one the rest
+    cum = np.zeros(K + 1, dtype=np.uint64)
+    cum[2:K] = np.arange(1, K - 1, dtype=np.uint64)
+    cum[K] = 1 << b
+    return Tables(cum=cum[None, :], precision=b)
+
+
+_big_decreasing = _big_const().cum.copy()
+_big_decreasing[0, [5, 6]] = _big_decreasing[0, [6, 5]]
+
+
+@pytest.mark.parametrize("tables, K, message", [
+    ([[0, 128, 256]], 2, "tables(n) gave list, not Tables"),
+    (_const(np.zeros((3, 3), dtype=np.uint64)), 3, "cum must be an (R, K + 1) = (R, 4) array, got (3, 3)"),
+    (_const(np.zeros(4, dtype=np.uint64)), 3, "cum must be an (R, K + 1) = (R, 4) array, got (4,)"),
+    (Tables(cum=[[0, 1, 2, 256]], precision=8), 3, "cum must be an (R, K + 1) = (R, 4) array, got list"),
+    (_const([[0.0, 128.0, 256.0]]), 2, "cum must hold non-negative integers, got dtype float64"),
+    (_const([[0, 128, 256]] * 2), 2, "row 'const' needs 1 row, got 2"),
+    (_const([[0, 128, 256]] * 2, row="context", order=-1), 2, "order must be an integer >= 0, got -1"),
+    (_const([[0, 128, 256]] * 2, row="context", order=1), 3,
+     "cum must be an (R, K + 1) = (R, 4) array, got (2, 3)"),
+    (_const([[0, 1, 128, 256]] * 2, row="context", order=1), 3,
+     "row 'context' of order 1 needs K^order = 3 rows, got 2"),
+    (_const([[0, 128, 256]], row="bogus"), 2, "row is 'bogus'; choose 'const', 'position' or 'context'"),
+    (_const([[0, 128, 256]], increment=True), 2, "increment must be an integer >= 0, got True"),
+    (_const([[0, 128, 256]], increment=1.0), 2, "increment must be an integer >= 0, got 1.0"),
+    (_const([[0, 128, 256]], increment=-1), 2, "increment must be an integer >= 0, got -1"),
+    (_const([[0, 3, 2, 256]]), 3, "cumulative frequencies must not decrease along a row"),
+    # a row both decreasing and of the wrong total is refused for the decrease
+    (_const([[0, 3, 2, 255]]), 3, "cumulative frequencies must not decrease along a row"),
+    (Tables(cum=_big_decreasing, precision=17), (1 << 16) + 1,
+     "cumulative frequencies must not decrease along a row"),
+    (_const([[0, 0, 0]], increment=1, precision=None), 2, "an adaptive row has total 0"),
+    (_const([[0, 1, 2], [0, 0, 0]], row="context", order=1, increment=1, precision=None), 2,
+     "an adaptive row has total 0"),
+    (_const([[0, 128, 256]] * 3, row="position"), 2, "3 position rows for a message of 4 symbols"),
+])
+def test_table_refusals_are_whole_sentences_naming_the_model(tables, K, message):
+    model = _Given(tables, K)
+    for coder in (encode, ReferenceCoder.encode):
+        with pytest.raises(XentsimError,
+                           match="^" + re.escape("model Given returned bad tables: " + message) + "$"):
+            coder(np.array([0, 1, 1, 0]), model)
+
+
+def test_a_model_without_an_alphabet_size_is_refused_naming_it_for_dense_tables():
+    class NoAlphabet:
+        def tables(self, n):
+            return _const([[0, 128, 256]])
+
+        def __repr__(self):
+            return "NoAlphabet"
+
+    with pytest.raises(XentsimError, match="^" + re.escape(
+            "model must have n_symbols >= 1, got None from NoAlphabet") + "$"):
+        encode(np.array([0, 1]), NoAlphabet())
+
+
+def test_symbols_of_frequency_0_are_allowed_in_tables_of_any_size_without_warnings():
+    # zero frequencies are valid tables (the symbol is unencodable, not the table bad):
+    # the plan of a small or a > 2^16-entry table neither warns (log2 0) nor refuses them
+    import warnings
+    x_big = np.array([1, (1 << 16), 5, 1, 70, (1 << 16)])
+    for tables, K, x in ((_const([[0, 0, 256]]), 2, np.array([1, 1, 1])),
+                         (_big_const(), (1 << 16) + 1, x_big)):
+        model = _Given(tables, K)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            bits = encode(x, model)
+        assert bits == ReferenceCoder.encode(x, model)
+        assert np.array_equal(decode(bits, model, x.size), x)
+        with pytest.raises(UnencodableSymbolError, match=r"^symbol 0 \(at position 1\) has frequency 0"):
+            encode(np.array([1, 0]), model)
+
+
+def test_writeable_tables_are_validated_again_at_every_call():
+    # only read-only tables are validated once; a model may change writeable ones in place
+    cum = np.array([[0, 100, 200, 256]], dtype=np.uint64)
+    model = _Given(Tables(cum=cum, precision=8), 3)
+    x = np.array([0, 1, 2, 2, 1])
+    assert np.array_equal(decode(encode(x, model), model, x.size), x)
+    cum[0, 1] = 210  # now decreasing
+    with pytest.raises(XentsimError, match="^" + re.escape(
+            "model Given returned bad tables: cumulative frequencies must not decrease along a row") + "$"):
+        encode(x, model)
+
+
+def test_empty_non_integer_and_big_endian_messages_code_like_native_integers():
+    model = _Given(_const([[0, 100, 200, 256]]), 3)
+    empty = np.array([], dtype=np.float64)
+    assert len(encode(empty, model)) == 0 and len(ReferenceCoder.encode(empty, model)) == 0
+    enc = ArithmeticStreamEncoder(model)
+    assert len(enc.push(empty)) == 0 and enc.finish() == encode(np.zeros(0, dtype=np.int64), model)
+    x = np.array([0, 1, 2, 2, 1, 0, 0, 2])
+    want = encode(x, model)
+    for big in (x.astype(">i8"), x.astype(">u4")):
+        assert encode(big, model) == ReferenceCoder.encode(big, model) == want
+        enc = ArithmeticStreamEncoder(model)
+        assert enc.push(big) + enc.finish() == want
+    # a big-endian value above 2^53 is named exactly (not rounded through float64)
+    for coder in (encode, ReferenceCoder.encode):
+        with pytest.raises(XentsimError, match="^" + re.escape(
+                "symbols[1] is 9007199254740993, outside the model's alphabet 0..2") + "$"):
+            coder(np.array([0, 2**53 + 1], dtype=">i8"), model)
+
+
+def test_streaming_refuses_per_position_and_mapped_tables_in_so_many_words():
+    position = _Given(_const([[0, 128, 256]] * 4, row="position"), 2)
+    with pytest.raises(XentsimError, match="^" + re.escape(
+            "chunked (streaming) arithmetic coding supports const and context rows only; model "
+            "Given has per-position tables: code its messages whole (encode / decode)") + "$"):
+        ArithmeticStreamDecoder(position, 4)
+    with pytest.raises(XentsimError, match="^" + re.escape(
+            "chunked (streaming) arithmetic coding supports const and context rows only; model "
+            "Given has mapped context tables: code its messages whole (encode / decode)") + "$"):
+        ArithmeticStreamEncoder(_Given(_fixed_rows(), 3))
+
+
+def test_a_stream_encoder_is_planned_for_the_empty_message_not_for_one_symbol():
+    # adaptive totals 2^32 - 1 allow no symbol (one would reach 2^32), but the empty
+    # message codes, whole or streamed
+    model = _Given(Tables(cum=np.array([[0, 1, 2**32 - 1]], dtype=np.uint64), increment=1), 2)
+    empty = np.zeros(0, dtype=np.int64)
+    assert len(encode(empty, model)) == 0
+    enc = ArithmeticStreamEncoder(model)
+    assert len(enc.push(empty)) == 0 and len(enc.finish()) == 0
+    with pytest.raises(XentsimError, match=r"below 2\^32; 1 symbols would reach 4294967296$"):
+        encode(np.array([0]), model)
+
+
+@pytest.mark.parametrize("contexts", [[], (), np.zeros(0, dtype=np.float64)])
+def test_a_mapped_model_of_only_a_default_row_codes_with_contexts_of_any_empty_sequence(contexts):
+    x = np.array([0, 1, 1, 0, 1, 1, 1])
+    want = encode(x, _Given(_const([[0, 64, 256]]), 2))
+    m = _Given(ContextTables(cum=np.array([[0, 64, 256]], dtype=np.uint64), row="mapped", order=1,
+                             precision=8, contexts=contexts, default_row=0), 2)
+    assert encode(x, m) == ReferenceCoder.encode(x, m) == want
+    assert np.array_equal(decode(want, m, x.size), x)
