@@ -1125,3 +1125,44 @@ def test_a_mapped_model_of_only_a_default_row_codes_with_contexts_of_any_empty_s
                              precision=8, contexts=contexts, default_row=0), 2)
     assert encode(x, m) == ReferenceCoder.encode(x, m) == want
     assert np.array_equal(decode(want, m, x.size), x)
+
+
+# --- mutation: encode and decode, round 3
+# (fixed-total refusal in words, non-contiguous and empty non-integer messages,
+# the empty message decoded, the slack bound's truncation term)
+
+
+def test_a_fixed_row_of_the_wrong_total_is_refused_naming_model_and_total():
+    model = _Given(Tables(cum=np.array([[0, 100, 255]], dtype=np.uint64), precision=8), 2)
+    with pytest.raises(XentsimError, match="^" + re.escape(
+            "model Given returned bad tables: every row must total 2^8 = 256") + "$"):
+        encode(np.array([0, 1]), model)
+
+
+def test_strided_messages_code_like_their_contiguous_copies():
+    model = _Given(Tables(cum=np.array([[0, 100, 200, 256]], dtype=np.uint64), precision=8), 3)
+    x = np.array([0, 1, 2, 2, 1, 0, 0, 2, 1, 1, 2, 0])
+    for view in (x[::2], x[::-1], x[1::3]):
+        assert not view.flags.c_contiguous
+        assert encode(view, model) == encode(view.copy(), model)
+
+
+def test_an_empty_non_integer_message_traces_no_symbol():
+    model = _Given(Tables(cum=np.array([[0, 255, 256]], dtype=np.uint64), precision=8), 2)
+    bits, tr = encode(np.array([], dtype=np.float64), model, trace=True)
+    assert len(bits) == 0 and tr.size == 0
+
+
+def test_the_empty_message_decodes_from_no_bits():
+    model = _Given(Tables(cum=np.array([[0, 100, 200, 256]], dtype=np.uint64), precision=8), 3)
+    assert decode(encode(np.zeros(0, dtype=np.int64), model), model, 0).size == 0
+
+
+def test_the_slack_bound_grows_with_the_frequency_total():
+    # the truncation term is n * TRUNCATION_BITS * total: larger totals, more slack
+    for n, total in ((1, 2**8), (1000, 2**32)):
+        lo, hi = arithmetic.slack_bounds(n, total)
+        assert lo == SLACK_BITS[0]
+        assert hi >= SLACK_BITS[1] + n * TRUNCATION_BITS * total
+    assert arithmetic.slack_bounds(1000, 2**32)[1] > arithmetic.slack_bounds(1000, 2**8)[1]
+

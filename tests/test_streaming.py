@@ -910,3 +910,36 @@ def test_outward_pads_by_4_ulps_of_the_largest_finite_magnitude_and_keeps_infini
                                                            2.0 + 4 * math.ulp(3.0))
     assert engine._outward((-math.inf, math.inf)) == (-math.inf, math.inf)
     assert engine._outward((-math.inf, math.inf), math.nan, math.inf) == (-math.inf, math.inf)
+
+
+# --- mutation: warm-up, round 3
+# (the warm-up streams the whole head: fed as complete, every symbol pulled and checked)
+
+
+def test_the_warm_up_streams_the_head_to_completion_and_pulls_every_symbol():
+    calls = []
+
+    class Recording:
+        def __init__(self, dec):
+            self.dec = dec
+
+        def feed(self, bits, **kw):
+            calls.append(("feed", kw.get("last", False)))
+            return self.dec.feed(bits, **kw)
+
+        def pull(self, count):
+            out = self.dec.pull(count)
+            calls.append(("pull", out.tolist()))
+            return out
+
+        def close(self):
+            calls.append(("close",))
+            return self.dec.close()
+
+    class RecordingArithmetic(ArithmeticCode):
+        def decoder(self, n_symbols):
+            return Recording(super().decoder(n_symbols))
+
+    head = np.array([0, 1, 2, 2, 1, 0, 0, 2], dtype=np.int64)
+    engine._warm_coder(RecordingArithmetic(Q3), head)
+    assert calls == [("feed", False), ("feed", True), ("pull", head.tolist()), ("close",)]
