@@ -5,6 +5,7 @@ import math
 import re
 
 import numpy as np
+from bitarray import bitarray
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -1166,3 +1167,16 @@ def test_the_slack_bound_grows_with_the_frequency_total():
         assert hi >= SLACK_BITS[1] + n * TRUNCATION_BITS * total
     assert arithmetic.slack_bounds(1000, 2**32)[1] > arithmetic.slack_bounds(1000, 2**8)[1]
 
+
+
+@pytest.mark.parametrize("order", [1, 12])  # dense and sparse adaptive mapped rows
+def test_mapped_decoders_take_the_empty_message_and_name_damage_in_full(order):
+    m = _adaptive_given(cum=np.array([[0, 1, 3, 4]], dtype=np.uint64), order=order, pool=200, pairs=200)
+    assert decode(encode(np.zeros(0, dtype=np.int64), m), m, 0).size == 0
+    x = np.random.default_rng(order).integers(0, 3, 40)
+    bits = encode(x, m)
+    for bad in (bits[:-9], bits + bitarray("1" * 40, endian="big")):
+        with pytest.raises(XentsimError, match="^" + re.escape(
+                f"bits ({len(bad)} bits) is not the encoding of any 40-symbol message under this "
+                "model: ") + "(a target value falls outside|it does not end where)"):
+            decode(bad, m, x.size)
