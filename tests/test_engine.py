@@ -16,6 +16,7 @@ import pytest
 from simulator._validate import UnencodableSymbolError, XentsimError
 from simulator.distributions import mix_uniform, zipf
 from simulator.engine import simulate
+from wrappers import FlipPulled, Whole
 
 ROOT = Path(__file__).resolve().parents[1]
 P_A, Q_A = [0.1, 0.9], [0.9, 0.1]  # THEORY example A: p = Bern(.9), q = Bern(.1)
@@ -1017,30 +1018,6 @@ def test_arithmetic_on_an_order_m_q_keeps_its_precision_or_only_its_alphabet():
                       memory_limit="8K").report()["order"] == 4
 
 
-class _WrongFrom1000:
-    """A Huffman code whose stream decoder gets every symbol wrong from the 1000th it
-    hands out on (a fault that only long decodes meet)."""
-
-    def __init__(self, code):
-        self._code = code
-
-    def __getattr__(self, name):
-        return getattr(self._code, name)
-
-    def decoder(self, n_symbols):
-        dec, done = self._code.decoder(n_symbols), [0]
-        pull = dec.pull
-
-        def wrong(count):
-            y = pull(count).copy()
-            y[max(0, 1000 - done[0]):] ^= 1
-            done[0] += count
-            return y
-
-        dec.pull = wrong
-        return dec
-
-
 def test_one_process_first_error_is_raised_even_when_the_pieces_meet_only_a_later_one(
         monkeypatch):
     # one message of 5001 symbols in pieces of 700 on two workers: no piece decodes 1000
@@ -1050,7 +1027,7 @@ def test_one_process_first_error_is_raised_even_when_the_pieces_meet_only_a_late
     x = IIDSource(p).sample(n, rng=np.random.default_rng(1).spawn(1)[0])
     assert int(np.flatnonzero(x == 1)[0]) == 1734
     monkeypatch.setitem(engine_mod.CODES, "wrong",
-                        engine_mod.CodeEntry(lambda qq: _WrongFrom1000(HuffmanCode(qq))))
+                        engine_mod.CodeEntry(lambda qq: FlipPulled(HuffmanCode(qq), 1000)))
     errors = []
     for jobs in (1, 2):
         if jobs == 2:
@@ -1074,18 +1051,6 @@ from simulator.engine import (BASE_BYTES as _EST_BASE, SNAPSHOT_BYTES as _EST_SN
                               build_code as _est_build, estimate_peak_bytes as _est_peak)
 from simulator.sources import IIDSource as _EstIID  # noqa: E402
 import re as _est_re  # noqa: E402
-
-
-class _EstWhole:
-    """A code seen without its streaming methods (simulate codes its messages whole)."""
-
-    def __init__(self, code):
-        self._code = code
-
-    def __getattr__(self, name):
-        if name in ("encoder", "decoder"):
-            raise AttributeError(name)
-        return getattr(self._code, name)
 
 
 class _EstNoStream:
@@ -1160,7 +1125,7 @@ def test_memory_estimate_of_a_prefix_code_coded_whole_is_the_sum_of_its_parts():
     assert _est_peak(code, src, 1000, 3, unit_arrays=True, chunk=None) == \
         3942 + 8000 + _EST_BASE + 3 * _EST_TRIAL
     # a code that does not stream is coded whole whatever the chunk
-    assert _est_peak(_EstWhole(code), src, 1000, 3, unit_arrays=False, chunk=100) == \
+    assert _est_peak(Whole(code), src, 1000, 3, unit_arrays=False, chunk=100) == \
         3942 + _EST_BASE + 3 * _EST_TRIAL
 
 
@@ -1649,7 +1614,7 @@ def test_each_timing_of_a_message_coded_whole_counts_exactly_its_own_work(monkey
     clock = _EstClock()
     monkeypatch.setattr(engine_mod, "time", SimpleNamespace(perf_counter=clock))
     q = [0.5, 0.25, 0.25]
-    code = _EstWhole(_est_timed_code(_EstHuffman(q), clock))
+    code = Whole(_est_timed_code(_EstHuffman(q), clock))
     src = _EstNoStream(_est_timed_source(_EstIID(q), clock))  # sampled whole: one draw
     rec = engine_mod._code_message("h", code, src, np.random.default_rng(0), 10, 4, None, True)
     assert (rec.smp_s, rec.enc_s, rec.dec_s) == (clock.seconds(sample=1),
@@ -1713,7 +1678,7 @@ def test_a_source_without_stream_or_a_code_without_encoder_gives_the_same_measur
     assert (whole.trial_bits, whole.ci99, whole.expected_bits_per_symbol) == \
         (ref.trial_bits, ref.ci99, ref.expected_bits_per_symbol)
     build = engine_mod.build_code
-    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstWhole(build(*a, **kw)))
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: Whole(build(*a, **kw)))
     seen = []
     coded_whole = simulate(p, q, "block-huffman", **dict(args, rng=np.random.default_rng(9)),
                            progress=lambda done, total: seen.append((done, total)))
@@ -1736,7 +1701,7 @@ def test_a_code_coded_whole_that_decodes_wrongly_is_named_with_the_position():
             y[5] = (y[5] + 1) % 3
             return y
 
-    code, src = _EstWhole(Wrong(_EstHuffman([0.5, 0.25, 0.25]))), _EstIID([0.2, 0.4, 0.4])
+    code, src = Whole(Wrong(_EstHuffman([0.5, 0.25, 0.25]))), _EstIID([0.2, 0.4, 0.4])
     with pytest.raises(RoundTripError, match="^w: decoded message differs from the input at 5$"):
         engine_mod._code_message("w", code, src, np.random.default_rng(0), 50, 8, None, False)
 
@@ -1841,39 +1806,13 @@ def test_model_fields_of_static_arithmetic_codes_with_and_without_contexts():
     assert a.model_order == 1 and a.marginal_entropy_bits is None and a.memory_bits is None
 
 
-class _EstFlip5:
-    """A streaming code whose decoder pulls symbol 5 of the message wrong."""
-
-    def __init__(self, code):
-        self._code = code
-
-    def __getattr__(self, name):
-        return getattr(self._code, name)
-
-    def decoder(self, n):
-        inner, pulled = self._code.decoder(n), [0]
-
-        class Dec:
-            def __getattr__(self, name):
-                return getattr(inner, name)
-
-            def pull(self, count):
-                y = inner.pull(count).copy()
-                if pulled[0] <= 5 < pulled[0] + count:
-                    y[5 - pulled[0]] ^= 1
-                pulled[0] += count
-                return y
-
-        return Dec()
-
-
 def test_simulate_codes_with_huffman_by_default_and_names_the_code_in_a_mismatch(monkeypatch):
     from simulator.errors import RoundTripError
 
     assert simulate([0.5, 0.5], [0.5, 0.5], n=10, rng=np.random.default_rng(0)).code == "huffman"
 
     build = engine_mod.build_code
-    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstFlip5(build(*a, **kw)))
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: FlipPulled(build(*a, **kw), 5, 6))
     with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
                                              "at 5$"):
         simulate([0.5, 0.5], [0.5, 0.5], "shannon", n=10, chunk=4, rng=np.random.default_rng(0))
@@ -2018,7 +1957,7 @@ def test_with_workers_progress_is_per_group_or_piece_and_a_mismatch_names_the_co
              jobs=2, rng=np.random.default_rng(0), progress=lambda d, t: seen.append((d, t)))
     assert seen == [(d, n * trials) for d in steps]
     build = engine_mod.build_code
-    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: _EstFlip5(build(*a, **kw)))
+    monkeypatch.setattr(engine_mod, "build_code", lambda *a, **kw: FlipPulled(build(*a, **kw), 5, 6))
     with pytest.raises(RoundTripError, match="^shannon: decoded message differs from the input "
                                              "at 5$"):
         simulate([0.5, 0.25, 0.25], [0.5, 0.25, 0.25], "shannon", n=n, trials=trials,

@@ -21,6 +21,7 @@ from simulator.engine import LAG_CHUNKS, estimate_peak_bytes, simulate
 from simulator.errors import RoundTripError, XentsimError
 from simulator.interfaces import StreamDecoder, StreamEncoder, StreamingSource, SymbolStream
 from simulator.sources import IIDSource, MarkovSource
+from wrappers import Whole
 
 P3 = [0.5, 0.3, 0.2]
 Q3 = [0.4, 0.4, 0.2]
@@ -190,18 +191,6 @@ def test_a_stream_encoder_names_the_chunk_of_a_symbol_without_codeword():
 
 
 # --------------------------------------------------------------------------- simulate
-
-
-class Whole:
-    """A code seen without its streaming methods: simulate codes its messages whole."""
-
-    def __init__(self, code):
-        self._code = code
-
-    def __getattr__(self, name):
-        if name in ("encoder", "decoder"):
-            raise AttributeError(name)
-        return getattr(self._code, name)
 
 
 def _fields(m):
@@ -684,34 +673,14 @@ class _Logged:
 
     def __init__(self, inner, path):
         self._inner, self._path = inner, path
-        for key in ("name", "n_symbols", "symbols_per_unit", "slack_bits"):
-            setattr(self, key, getattr(inner, key))
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
 
     def encode(self, symbols):
         with open(self._path, "a") as f:
             f.write(f"{os.getpid()} {' '.join(map(str, symbols.tolist()))}\n")
         return self._inner.encode(symbols)
-
-    def decode(self, bits, n_symbols):
-        return self._inner.decode(bits, n_symbols)
-
-    def encoder(self):
-        return self._inner.encoder()
-
-    def decoder(self, n_symbols):
-        return self._inner.decoder(n_symbols)
-
-    def unit_bits(self, symbols):
-        return self._inner.unit_bits(symbols)
-
-    def unit_law(self, source):
-        return self._inner.unit_law(source)
-
-    def expected_message_bits(self, source, n):
-        return self._inner.expected_message_bits(source, n)
-
-    def report(self):
-        return self._inner.report()
 
 
 def _warmed_heads(path):
